@@ -1,0 +1,46 @@
+"""``sigseg models``: every registered model and preset with its figures."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sigseg.models import create_model, get_preset, list_models
+from sigseg.models.profile import ModelProfile, profile_model
+
+
+def models(
+    fs: float = typer.Option(500.0, "--fs", help="Signal sampling rate (Hz) for ms and MAC/s."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List every model and preset: parameters, receptive field, MACs per second of signal.
+
+    Each model runs at its own sampling rate; ``--fs`` is the rate of the signal you have, so
+    the field in ms and the MACs per second of that signal are what it costs you."""
+    if not fs > 0:
+        raise typer.BadParameter(f"--fs must be > 0, got {fs}")
+    profiles = []
+    for name in list_models():
+        model = create_model(name, sampling_rate=fs)
+        profiles.append(profile_model(model, name))
+    if as_json:
+        typer.echo(json.dumps([p.to_dict() for p in profiles], indent=2))
+        return
+    Console().print(_table(profiles, fs))
+
+
+def _table(profiles: list[ModelProfile], fs: float) -> Table:
+    table = Table(title=f"sigseg models (signal at {fs:g} Hz)")
+    for col in ("model", "architecture", "parameters", "receptive field", "MMAC/s"):
+        table.add_column(col, justify="left" if col in ("model", "architecture") else "right")
+    for p in profiles:
+        preset = get_preset(p.name)
+        rf = ("global" if math.isinf(p.receptive_field_samples)
+              else f"{p.receptive_field_samples:.0f} ({p.receptive_field_ms:.0f} ms)")
+        arch = p.arch + (" (preset)" if preset else "")
+        table.add_row(p.name, arch, f"{p.parameters:,}", rf, f"{p.macs_per_second / 1e6:.1f}")
+    return table
