@@ -51,9 +51,14 @@ class CheckpointInfo:
         return float(self.config["sampling_rate"])
 
 
-def save_checkpoint(model: SegmentationModel, path: str | os.PathLike[str], *,
-                    name: str = "", preprocessing: dict[str, Any] | None = None,
-                    extra: dict[str, Any] | None = None) -> Path:
+def save_checkpoint(
+    model: SegmentationModel,
+    path: str | os.PathLike[str],
+    *,
+    name: str = "",
+    preprocessing: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write ``model`` atomically to ``path`` (a ``.safetensors`` file) and return the path."""
     path = Path(path)
     meta = {
@@ -86,21 +91,26 @@ def read_info(path: str | os.PathLike[str]) -> CheckpointInfo:
     try:
         meta = json.loads(metadata[_META_KEY])
         info = CheckpointInfo(
-            arch=str(meta["arch"]), config=dict(meta["config"]), name=str(meta.get("name", "")),
-            preprocessing=dict(meta.get("preprocessing", {})), extra=dict(meta.get("extra", {})),
-            library_version=str(meta.get("library_version", "")))
+            arch=str(meta["arch"]),
+            config=dict(meta["config"]),
+            name=str(meta.get("name", "")),
+            preprocessing=dict(meta.get("preprocessing", {})),
+            extra=dict(meta.get("extra", {})),
+            library_version=str(meta.get("library_version", "")),
+        )
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
         raise CheckpointError(f"{path}: malformed sigseg description ({err})") from None
     if info.arch not in list_architectures():
         raise CheckpointError(
             f"{path}: unknown architecture {info.arch!r}; "
-            f"valid architectures: {', '.join(list_architectures())}")
+            f"valid architectures: {', '.join(list_architectures())}"
+        )
     return info
 
 
-def load_checkpoint(path: str | os.PathLike[str],
-                    map_location: str | torch.device = "cpu") -> tuple[SegmentationModel,
-                                                                       CheckpointInfo]:
+def load_checkpoint(
+    path: str | os.PathLike[str], map_location: str | torch.device = "cpu"
+) -> tuple[SegmentationModel, CheckpointInfo]:
     """Build the model a checkpoint describes and load its weights (strictly), in eval mode."""
     info = read_info(path)
     try:
@@ -112,6 +122,7 @@ def load_checkpoint(path: str | os.PathLike[str],
         model.load_state_dict(state, strict=True)
     except (RuntimeError, SafetensorError) as err:
         first = str(err).strip().splitlines()[0]
-        raise CheckpointError(f"{path}: weights do not match the {info.arch!r} config "
-                              f"({first})") from None
+        raise CheckpointError(
+            f"{path}: weights do not match the {info.arch!r} config ({first})"
+        ) from None
     return model.eval(), info

@@ -9,8 +9,11 @@ import typer
 
 from sigseg.cli import models
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="sigseg: 1D signal segmentation (ECG delineation and more).")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="sigseg: 1D signal segmentation (ECG delineation and more).",
+)
 
 
 @app.callback()

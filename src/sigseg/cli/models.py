@@ -39,8 +39,11 @@ def _table(profiles: list[ModelProfile], fs: float) -> Table:
         table.add_column(col, justify="left" if col in ("model", "architecture") else "right")
     for p in profiles:
         preset = get_preset(p.name)
-        rf = ("global" if math.isinf(p.receptive_field_samples)
-              else f"{p.receptive_field_samples:.0f} ({p.receptive_field_ms:.0f} ms)")
+        rf = (
+            "global"
+            if math.isinf(p.receptive_field_samples)
+            else f"{p.receptive_field_samples:.0f} ({p.receptive_field_ms:.0f} ms)"
+        )
         arch = p.arch + (" (preset)" if preset else "")
         table.add_row(p.name, arch, f"{p.parameters:,}", rf, f"{p.macs_per_second / 1e6:.1f}")
     return table

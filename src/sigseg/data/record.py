@@ -54,18 +54,24 @@ class Record:
     def __post_init__(self) -> None:
         self.signal = np.asarray(self.signal, dtype=np.float32)
         if self.signal.ndim != 2:
-            raise ValueError(f"{self.name or 'record'}: signal must be (channels, samples), "
-                             f"got shape {self.signal.shape}")
+            raise ValueError(
+                f"{self.name or 'record'}: signal must be (channels, samples), "
+                f"got shape {self.signal.shape}"
+            )
         if not self.fs > 0:
             raise ValueError(f"{self.name or 'record'}: sampling rate must be > 0, got {self.fs}")
         if len(self.channels) != self.signal.shape[0]:
-            raise ValueError(f"{self.name or 'record'}: {len(self.channels)} channel names for "
-                             f"{self.signal.shape[0]} channels")
+            raise ValueError(
+                f"{self.name or 'record'}: {len(self.channels)} channel names for "
+                f"{self.signal.shape[0]} channels"
+            )
         if self.labels is not None:
             self.labels = np.asarray(self.labels, dtype=np.int64)
             if self.labels.shape != self.signal.shape:
-                raise ValueError(f"{self.name or 'record'}: labels shape {self.labels.shape} "
-                                 f"!= signal shape {self.signal.shape}")
+                raise ValueError(
+                    f"{self.name or 'record'}: labels shape {self.labels.shape} "
+                    f"!= signal shape {self.signal.shape}"
+                )
 
     @property
     def num_samples(self) -> int:

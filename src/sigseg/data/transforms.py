@@ -56,8 +56,9 @@ def normalize_signal(x: np.ndarray, method: str = "robust") -> np.ndarray:
     return ((x - centre) / scale).astype(np.float32)
 
 
-def bandpass_signal(x: np.ndarray, fs: float, low: float, high: float,
-                    order: int = 2) -> np.ndarray:
+def bandpass_signal(
+    x: np.ndarray, fs: float, low: float, high: float, order: int = 2
+) -> np.ndarray:
     """Zero-phase Butterworth band-pass of ``(C, L)`` (second-order sections)."""
     nyquist = fs / 2
     if not 0 < low < high < nyquist:
@@ -88,9 +89,11 @@ class Preprocessing:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Preprocessing:
         band = d.get("bandpass")
-        return cls(sampling_rate=float(d.get("sampling_rate", 250.0)),
-                   bandpass=tuple(band) if band else None,  # type: ignore[arg-type]
-                   normalize=str(d.get("normalize", "robust")))
+        return cls(
+            sampling_rate=float(d.get("sampling_rate", 250.0)),
+            bandpass=tuple(band) if band else None,  # type: ignore[arg-type]
+            normalize=str(d.get("normalize", "robust")),
+        )
 
     def to_model_rate(self, x: np.ndarray, fs: float) -> np.ndarray:
         """Resample (and band-pass) a ``(C, L)`` signal at ``fs`` to the model's rate.

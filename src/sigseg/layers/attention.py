@@ -19,12 +19,24 @@ class MultiHeadSelfAttention(nn.Module):
     """Multi-head self-attention on ``(N, L, D)`` with a per-head ``key_dim`` independent of
     ``D`` (as Keras' ``MultiHeadAttention`` has), optionally restricted to local windows."""
 
-    def __init__(self, dim: int, num_heads: int, key_dim: int, *, window: int | None = None,
-                 dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        key_dim: int,
+        *,
+        window: int | None = None,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         if window is not None and window < 1:
             raise ValueError(f"attention window must be >= 1, got {window}")
-        self.num_heads, self.key_dim, self.window, self.dropout = num_heads, key_dim, window, dropout
+        self.num_heads, self.key_dim, self.window, self.dropout = (
+            num_heads,
+            key_dim,
+            window,
+            dropout,
+        )
         inner = num_heads * key_dim
         self.query = nn.Linear(dim, inner)
         self.key = nn.Linear(dim, inner)
@@ -45,8 +57,9 @@ class MultiHeadSelfAttention(nn.Module):
         n, _, length, _ = y.shape
         return self.out(y.transpose(1, 2).reshape(n, length, self.num_heads * self.key_dim))
 
-    def _windowed(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                  p: float) -> torch.Tensor:
+    def _windowed(
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, p: float
+    ) -> torch.Tensor:
         n, h, length, d = q.shape
         w = self.window
         chunks = -(-length // w)
@@ -80,20 +93,37 @@ class TransformerBlock(nn.Module):
     attention and an optional feed-forward sublayer, each with a residual connection and
     LayerNorm (pre-norm by default; post-norm reproduces the article's Example 2)."""
 
-    def __init__(self, dim: int, num_heads: int, key_dim: int, *, ffn_ratio: float = 2.0,
-                 window: int | None = None, norm_first: bool = True, pos_kernel: int = 0,
-                 activation: str = "gelu", dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        key_dim: int,
+        *,
+        ffn_ratio: float = 2.0,
+        window: int | None = None,
+        norm_first: bool = True,
+        pos_kernel: int = 0,
+        activation: str = "gelu",
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         self.norm_first, self.pos_kernel = norm_first, pos_kernel
-        self.pos = (nn.Conv1d(dim, dim, pos_kernel, padding="same", groups=dim)
-                    if pos_kernel > 0 else None)
-        self.attn = MultiHeadSelfAttention(dim, num_heads, key_dim, window=window,
-                                           dropout=dropout)
+        self.pos = (
+            nn.Conv1d(dim, dim, pos_kernel, padding="same", groups=dim) if pos_kernel > 0 else None
+        )
+        self.attn = MultiHeadSelfAttention(dim, num_heads, key_dim, window=window, dropout=dropout)
         self.norm1 = nn.LayerNorm(dim)
         hidden = round(dim * ffn_ratio)
-        self.ffn = (nn.Sequential(nn.Linear(dim, hidden), make_activation(activation),
-                                  nn.Dropout(dropout), nn.Linear(hidden, dim))
-                    if hidden > 0 else None)
+        self.ffn = (
+            nn.Sequential(
+                nn.Linear(dim, hidden),
+                make_activation(activation),
+                nn.Dropout(dropout),
+                nn.Linear(hidden, dim),
+            )
+            if hidden > 0
+            else None
+        )
         self.norm2 = nn.LayerNorm(dim) if self.ffn is not None else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

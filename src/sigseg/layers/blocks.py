@@ -12,14 +12,29 @@ from sigseg.layers.field import Span, conv_span, union
 class ConvNormAct(nn.Module):
     """Length-preserving ``Conv1d -> norm -> activation -> dropout``."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *,
-                 dilation: int = 1, norm: str = "batch", activation: str = "relu",
-                 dropout: float = 0.0, groups: int = 1) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        *,
+        dilation: int = 1,
+        norm: str = "batch",
+        activation: str = "relu",
+        dropout: float = 0.0,
+        groups: int = 1,
+    ) -> None:
         super().__init__()
         self.kernel_size, self.dilation = kernel_size, dilation
         self.pad = same_padding(kernel_size, dilation)
-        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation,
-                              padding="same", groups=groups, )
+        self.conv = nn.Conv1d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            dilation=dilation,
+            padding="same",
+            groups=groups,
+        )
         self.norm = make_norm(norm, out_channels)
         self.act = make_activation(activation)
         self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
@@ -38,16 +53,35 @@ class DilatedResidualBlock(nn.Module):
     can widen as it deepens (as the article's Example 1 does) and still train deep.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, dilation: int, *,
-                 norm: str = "batch", activation: str = "relu", dropout: float = 0.0,
-                 residual: bool = True) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        dilation: int,
+        *,
+        norm: str = "batch",
+        activation: str = "relu",
+        dropout: float = 0.0,
+        residual: bool = True,
+    ) -> None:
         super().__init__()
-        self.body = ConvNormAct(in_channels, out_channels, kernel_size, dilation=dilation,
-                                norm=norm, activation=activation, dropout=dropout)
+        self.body = ConvNormAct(
+            in_channels,
+            out_channels,
+            kernel_size,
+            dilation=dilation,
+            norm=norm,
+            activation=activation,
+            dropout=dropout,
+        )
         self.skip: nn.Module | None = None
         if residual:
-            self.skip = (nn.Identity() if in_channels == out_channels
-                         else nn.Conv1d(in_channels, out_channels, 1))
+            self.skip = (
+                nn.Identity()
+                if in_channels == out_channels
+                else nn.Conv1d(in_channels, out_channels, 1)
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.body(x)

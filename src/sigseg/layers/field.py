@@ -51,8 +51,9 @@ class ReceptiveField:
         return ReceptiveField(left, right)
 
 
-def conv_span(span: Span, kernel_size: int, dilation: int = 1, pad_left: int | None = None,
-              stride: int = 1) -> Span:
+def conv_span(
+    span: Span, kernel_size: int, dilation: int = 1, pad_left: int | None = None, stride: int = 1
+) -> Span:
     """Input span read by a 1D convolution for the output span ``span``."""
     if pad_left is None:
         pad_left = dilation * (kernel_size - 1) // 2

@@ -58,12 +58,21 @@ class AttentionConvNet(SegmentationModel):
             make_norm(c.stem_norm, c.dim),
             make_activation(c.stem_activation),
         )
-        self.blocks = nn.Sequential(*[
-            TransformerBlock(c.dim, c.num_heads, c.key_dim, ffn_ratio=c.ffn_ratio,
-                             window=c.window, norm_first=c.norm_first, pos_kernel=c.pos_kernel,
-                             dropout=c.dropout)
-            for _ in range(c.depth)
-        ])
+        self.blocks = nn.Sequential(
+            *[
+                TransformerBlock(
+                    c.dim,
+                    c.num_heads,
+                    c.key_dim,
+                    ffn_ratio=c.ffn_ratio,
+                    window=c.window,
+                    norm_first=c.norm_first,
+                    pos_kernel=c.pos_kernel,
+                    dropout=c.dropout,
+                )
+                for _ in range(c.depth)
+            ]
+        )
         self.final_norm = nn.LayerNorm(c.dim) if c.norm_first and c.depth > 0 else None
         self.head = nn.Conv1d(c.dim, c.num_classes, 1)
 

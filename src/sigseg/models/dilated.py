@@ -56,9 +56,18 @@ class DilatedConvNet(SegmentationModel):
         cin = c.in_channels
         for _ in range(c.stacks):
             for width, dilation in zip(c.widths, c.dilations, strict=True):
-                blocks.append(DilatedResidualBlock(
-                    cin, width, c.kernel_size, dilation, norm=c.norm, activation=c.activation,
-                    dropout=c.dropout, residual=c.residual))
+                blocks.append(
+                    DilatedResidualBlock(
+                        cin,
+                        width,
+                        c.kernel_size,
+                        dilation,
+                        norm=c.norm,
+                        activation=c.activation,
+                        dropout=c.dropout,
+                        residual=c.residual,
+                    )
+                )
                 cin = width
         self.blocks = nn.Sequential(*blocks)
         self.head = nn.Conv1d(cin, c.num_classes, 1)

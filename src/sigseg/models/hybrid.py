@@ -77,20 +77,38 @@ class HybridConvNet(SegmentationModel):
     def __init__(self, config: HybridConfig) -> None:
         super().__init__(config)
         c = config
-        self.stem = ConvNormAct(c.in_channels, c.width, c.stem_kernel, norm=c.norm,
-                                activation=c.activation)
+        self.stem = ConvNormAct(
+            c.in_channels, c.width, c.stem_kernel, norm=c.norm, activation=c.activation
+        )
         self.blocks = nn.ModuleList()
         for i, dilation in enumerate(c.dilations):
-            stage: list[nn.Module] = [DilatedResidualBlock(
-                c.width, c.width, c.kernel_size, dilation, norm=c.norm, activation=c.activation,
-                dropout=c.dropout)]
+            stage: list[nn.Module] = [
+                DilatedResidualBlock(
+                    c.width,
+                    c.width,
+                    c.kernel_size,
+                    dilation,
+                    norm=c.norm,
+                    activation=c.activation,
+                    dropout=c.dropout,
+                )
+            ]
             if i in c.attention_after:
-                stage.append(TransformerBlock(
-                    c.width, c.num_heads, c.key_dim, ffn_ratio=c.ffn_ratio, window=c.window,
-                    pos_kernel=c.pos_kernel, dropout=c.dropout))
+                stage.append(
+                    TransformerBlock(
+                        c.width,
+                        c.num_heads,
+                        c.key_dim,
+                        ffn_ratio=c.ffn_ratio,
+                        window=c.window,
+                        pos_kernel=c.pos_kernel,
+                        dropout=c.dropout,
+                    )
+                )
             self.blocks.append(nn.Sequential(*stage))
-        self.fuse = ConvNormAct(c.width * len(c.dilations), c.fuse_width, 1, norm=c.norm,
-                                activation=c.activation)
+        self.fuse = ConvNormAct(
+            c.width * len(c.dilations), c.fuse_width, 1, norm=c.norm, activation=c.activation
+        )
         self.head = nn.Conv1d(c.fuse_width, c.num_classes, 1)
 
     @property

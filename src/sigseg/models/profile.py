@@ -49,6 +49,11 @@ def profile_model(model: SegmentationModel, name: str, seconds: float = 10.0) ->
     n = max(1, round(fs * seconds))
     rf = model.receptive_field.size
     return ModelProfile(
-        name=name, arch=model.arch, parameters=model.num_parameters(),
-        receptive_field_samples=rf, receptive_field_ms=rf / fs * 1000.0,
-        macs_per_second=count_macs(model, n) / (n / fs), sampling_rate=fs)
+        name=name,
+        arch=model.arch,
+        parameters=model.num_parameters(),
+        receptive_field_samples=rf,
+        receptive_field_ms=rf / fs * 1000.0,
+        macs_per_second=count_macs(model, n) / (n / fs),
+        sampling_rate=fs,
+    )

@@ -16,24 +16,62 @@ All take one input channel and give one output (binary segmentation; apply a sig
 from sigseg.models.registry import Preset, register_preset
 
 SEED_PRESETS = (
-    register_preset(Preset(
-        "dilated-seed", "dilated",
-        {"in_channels": 1, "num_classes": 1, "widths": (32, 64, 128), "dilations": (1, 2, 4),
-         "kernel_size": 3, "norm": "batch", "activation": "relu", "residual": False},
-        "article Example 1: dilated Conv1D 32/64/128, dilations 1/2/4",
-    )),
-    register_preset(Preset(
-        "attention-seed", "attention",
-        {"in_channels": 1, "num_classes": 1, "dim": 64, "depth": 1, "num_heads": 8,
-         "key_dim": 64, "ffn_ratio": 0.0, "window": None, "pos_kernel": 0,
-         "norm_first": False, "stem_kernel": 3, "stem_norm": "none", "stem_activation": "none"},
-        "article Example 2: Conv1D(64,3) + 8-head self-attention (key 64) + LayerNorm",
-    )),
-    register_preset(Preset(
-        "unet-seed", "unet",
-        {"in_channels": 1, "num_classes": 1, "depth": 2, "base_width": 32, "width_growth": 2.0,
-         "convs_per_block": 1, "kernel_size": 3, "norm": "none", "activation": "relu",
-         "upsample": "nearest"},
-        "article Example 3: U-Net 32/64/128, two poolings, nearest upsampling",
-    )),
+    register_preset(
+        Preset(
+            "dilated-seed",
+            "dilated",
+            {
+                "in_channels": 1,
+                "num_classes": 1,
+                "widths": (32, 64, 128),
+                "dilations": (1, 2, 4),
+                "kernel_size": 3,
+                "norm": "batch",
+                "activation": "relu",
+                "residual": False,
+            },
+            "article Example 1: dilated Conv1D 32/64/128, dilations 1/2/4",
+        )
+    ),
+    register_preset(
+        Preset(
+            "attention-seed",
+            "attention",
+            {
+                "in_channels": 1,
+                "num_classes": 1,
+                "dim": 64,
+                "depth": 1,
+                "num_heads": 8,
+                "key_dim": 64,
+                "ffn_ratio": 0.0,
+                "window": None,
+                "pos_kernel": 0,
+                "norm_first": False,
+                "stem_kernel": 3,
+                "stem_norm": "none",
+                "stem_activation": "none",
+            },
+            "article Example 2: Conv1D(64,3) + 8-head self-attention (key 64) + LayerNorm",
+        )
+    ),
+    register_preset(
+        Preset(
+            "unet-seed",
+            "unet",
+            {
+                "in_channels": 1,
+                "num_classes": 1,
+                "depth": 2,
+                "base_width": 32,
+                "width_growth": 2.0,
+                "convs_per_block": 1,
+                "kernel_size": 3,
+                "norm": "none",
+                "activation": "relu",
+                "upsample": "nearest",
+            },
+            "article Example 3: U-Net 32/64/128, two poolings, nearest upsampling",
+        )
+    ),
 )

@@ -69,9 +69,17 @@ class UNet(SegmentationModel):
         c = config
 
         def stage(cin: int, cout: int) -> _Stage:
-            blocks = [ConvNormAct(cin if i == 0 else cout, cout, c.kernel_size, norm=c.norm,
-                                  activation=c.activation, dropout=c.dropout)
-                      for i in range(c.convs_per_block)]
+            blocks = [
+                ConvNormAct(
+                    cin if i == 0 else cout,
+                    cout,
+                    c.kernel_size,
+                    norm=c.norm,
+                    activation=c.activation,
+                    dropout=c.dropout,
+                )
+                for i in range(c.convs_per_block)
+            ]
             return _Stage(*blocks)
 
         self.encoders = nn.ModuleList()
@@ -84,7 +92,8 @@ class UNet(SegmentationModel):
         for level in reversed(range(c.depth)):
             below = c.width(level + 1)
             self.upsamplers.append(
-                nn.ConvTranspose1d(below, below, 2, stride=2) if c.upsample == "transposed"
+                nn.ConvTranspose1d(below, below, 2, stride=2)
+                if c.upsample == "transposed"
                 else nn.Upsample(scale_factor=2, mode=c.upsample)
             )
             self.decoders.append(stage(below + c.width(level), c.width(level)))

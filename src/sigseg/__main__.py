@@ -1,0 +1,5 @@
+"""``python -m sigseg``: the same as the ``sigseg`` command."""
+
+from sigseg.cli import main
+
+main()

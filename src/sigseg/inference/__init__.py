@@ -1,0 +1,1 @@
+"""Inference: from model outputs on long signals to waves and intervals."""
