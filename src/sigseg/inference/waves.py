@@ -22,8 +22,9 @@ small pure function:
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np
@@ -70,17 +71,10 @@ class WaveOptions:
     max_qrs_to_t_ms: float = 400.0
 
     def __post_init__(self) -> None:
-        for name in (
-            "min_p_ms",
-            "min_qrs_ms",
-            "min_t_ms",
-            "merge_gap_ms",
-            "min_rr_ms",
-            "max_p_to_qrs_ms",
-            "max_qrs_to_t_ms",
-        ):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"WaveOptions.{name} must be >= 0, got {getattr(self, name)}")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, bool) and not value >= 0:
+                raise ValueError(f"WaveOptions.{f.name} must be >= 0, got {value}")
 
     @classmethod
     def plain(cls, min_ms: float = 0.0) -> WaveOptions:
@@ -325,26 +319,27 @@ def beat_intervals(waves: Sequence[Wave], fs: float) -> list[dict[str, float | i
         (160.0, 90.0, 400.0, 800.0)
     """
     ms = 1000.0 / fs
-    placed = sorted(
-        ((p, w) for w in waves if (p := _position(w)) is not None), key=lambda pw: pw[0]
-    )
-    qrs = [(p, w) for p, w in placed if w.kind == "QRS"]
-    beats: list[dict[str, float | int | None]] = []
-    for i, (pos, q) in enumerate(qrs):
-        prev_pos, prev = qrs[i - 1] if i > 0 else (None, None)
-        next_pos = qrs[i + 1][0] if i + 1 < len(qrs) else None
-        p_wave = None
-        for p, w in placed:
-            if w.kind == "P" and p < pos and (prev_pos is None or p > prev_pos):
-                p_wave = w
-        t_wave = next(
-            (
-                w
-                for p, w in placed
-                if w.kind == "T" and p > pos and (next_pos is None or p < next_pos)
-            ),
-            None,
+
+    def by_kind(kind: str) -> tuple[list[int], list[Wave]]:
+        placed = sorted(
+            ((p, w) for w in waves if w.kind == kind and (p := _position(w)) is not None),
+            key=lambda pw: pw[0],
         )
+        return [p for p, _ in placed], [w for _, w in placed]
+
+    qrs_pos, qrs = by_kind("QRS")
+    p_pos, p_waves = by_kind("P")
+    t_pos, t_waves = by_kind("T")
+    beats: list[dict[str, float | int | None]] = []
+    for i, (pos, q) in enumerate(zip(qrs_pos, qrs, strict=True)):
+        prev = qrs[i - 1] if i > 0 else None
+        prev_pos = qrs_pos[i - 1] if i > 0 else None
+        next_pos = qrs_pos[i + 1] if i + 1 < len(qrs) else None
+        k = bisect_left(p_pos, pos) - 1  # last P strictly before this QRS
+        p_wave = p_waves[k] if k >= 0 and (prev_pos is None or p_pos[k] > prev_pos) else None
+        k = bisect_right(t_pos, pos)  # first T strictly after this QRS
+        ok = k < len(t_pos) and (next_pos is None or t_pos[k] < next_pos)
+        t_wave = t_waves[k] if ok else None
         pr = qrs_ms = qt = rr = None
         if p_wave is not None and p_wave.onset is not None and q.onset is not None:
             pr = (q.onset - p_wave.onset) * ms
