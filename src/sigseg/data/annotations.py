@@ -59,8 +59,13 @@ class _Token:
     kind: str = ""
 
 
-def group_waves(samples: Sequence[int] | np.ndarray, symbols: Sequence[str], *,
-                lead: int | None = None, merge_tolerance: int = 10) -> AnnotatedWaves:
+def group_waves(
+    samples: Sequence[int] | np.ndarray,
+    symbols: Sequence[str],
+    *,
+    lead: int | None = None,
+    merge_tolerance: int = 10,
+) -> AnnotatedWaves:
     """Group an annotation stream into waves.
 
     ``samples``/``symbols`` are the annotation positions and symbols (any order); symbols that
@@ -107,11 +112,12 @@ def _tokenize(samples: Sequence[int] | np.ndarray, symbols: Sequence[str]) -> li
 
 
 def _roles(tokens: list[_Token], i: int, n: int) -> tuple[str, ...]:
-    return tuple(t.role for t in tokens[i:i + n])
+    return tuple(t.role for t in tokens[i : i + n])
 
 
-def _match(tokens: list[_Token], i: int, lead: int | None,
-           tol: int) -> tuple[int, list[Wave], tuple[int, int] | None]:
+def _match(
+    tokens: list[_Token], i: int, lead: int | None, tol: int
+) -> tuple[int, list[Wave], tuple[int, int] | None]:
     """Match the pattern starting at token ``i``: (tokens used, waves, peakless pair)."""
     nested = _match_nested(tokens, i, lead)
     if nested:
@@ -121,14 +127,20 @@ def _match(tokens: list[_Token], i: int, lead: int | None,
     if t.role == "peak":
         if nxt[1:3] == ("on", "off") and tokens[i + 1].sample - t.sample <= tol:
             # Onset placed just after its peak: '( N )' written as 'N ( )'.
-            return 3, [Wave(t.kind, tokens[i + 1].sample, t.sample, tokens[i + 2].sample,
-                            lead)], None
+            return (
+                3,
+                [Wave(t.kind, tokens[i + 1].sample, t.sample, tokens[i + 2].sample, lead)],
+                None,
+            )
         if nxt[1:2] == ("off",):
             return 2, [Wave(t.kind, None, t.sample, tokens[i + 1].sample, lead)], None
         return 1, [Wave(t.kind, None, t.sample, None, lead)], None
     if t.role == "on":
-        if (nxt[1:3] == ("off", "peak") and nxt[3:4] != ("off",)
-                and tokens[i + 2].sample - tokens[i + 1].sample <= tol):
+        if (
+            nxt[1:3] == ("off", "peak")
+            and nxt[3:4] != ("off",)
+            and tokens[i + 2].sample - tokens[i + 1].sample <= tol
+        ):
             # Peak placed just after its offset: '( N )' written as '( ) N'.
             p = tokens[i + 2]
             return 3, [Wave(p.kind, t.sample, p.sample, tokens[i + 1].sample, lead)], None
@@ -148,16 +160,25 @@ def _match_nested(tokens: list[_Token], i: int, lead: int | None) -> list[Wave]:
         k += 1
     if k == 0 or _roles(tokens, i + k, 2 * k) != ("peak",) * k + ("off",) * k:
         return []
-    return [Wave(tokens[i + k + j].kind, tokens[i + j].sample, tokens[i + k + j].sample,
-                 tokens[i + 2 * k + j].sample, lead) for j in range(k)]
+    return [
+        Wave(
+            tokens[i + k + j].kind,
+            tokens[i + j].sample,
+            tokens[i + k + j].sample,
+            tokens[i + 2 * k + j].sample,
+            lead,
+        )
+        for j in range(k)
+    ]
 
 
 def _first_mark(w: Wave) -> int:
     return min(s for s in (w.onset, w.peak, w.offset) if s is not None)
 
 
-def _name_peakless(waves: list[Wave], pairs: list[tuple[int, int]],
-                   lead: int | None) -> tuple[list[Wave], list[tuple[int, int]]]:
+def _name_peakless(
+    waves: list[Wave], pairs: list[tuple[int, int]], lead: int | None
+) -> tuple[list[Wave], list[tuple[int, int]]]:
     """Name each onset/offset pair that has no peak from its neighbours' kinds when exactly
     one kind fits the beat order (a pair between two T waves is a QRS); the rest stay
     unknown. The peak stays ``None``: it was not annotated."""
@@ -168,8 +189,11 @@ def _name_peakless(waves: list[Wave], pairs: list[tuple[int, int]],
         pos = int(np.searchsorted(starts, onset))
         prev = ordered[pos - 1].kind if pos > 0 else None
         nxt = ordered[pos].kind if pos < len(ordered) else None
-        fits = [k for k in _FOLLOWS
-                if (prev is None or k in _FOLLOWS[prev]) and (nxt is None or nxt in _FOLLOWS[k])]
+        fits = [
+            k
+            for k in _FOLLOWS
+            if (prev is None or k in _FOLLOWS[prev]) and (nxt is None or nxt in _FOLLOWS[k])
+        ]
         if len(fits) == 1 and (prev or nxt):
             named.append(Wave(fits[0], onset, None, offset, lead))
         else:
@@ -177,9 +201,13 @@ def _name_peakless(waves: list[Wave], pairs: list[tuple[int, int]],
     return named, unnamed
 
 
-def paint_labels(waves: Sequence[Wave], num_samples: int, marks: np.ndarray,
-                 annotated: Sequence[tuple[int, int]],
-                 unknown: Sequence[tuple[int, int]] = ()) -> np.ndarray:
+def paint_labels(
+    waves: Sequence[Wave],
+    num_samples: int,
+    marks: np.ndarray,
+    annotated: Sequence[tuple[int, int]],
+    unknown: Sequence[tuple[int, int]] = (),
+) -> np.ndarray:
     """Per-sample class indices (int64) for one lead.
 
     Samples inside the ``annotated`` ranges (``(start, stop)`` inclusive) are background unless
@@ -190,7 +218,7 @@ def paint_labels(waves: Sequence[Wave], num_samples: int, marks: np.ndarray,
     that fall outside ``[0, num_samples)`` are clipped."""
     labels = np.full(num_samples, IGNORE_INDEX, dtype=np.int64)
     for start, stop in annotated:
-        labels[max(start, 0):max(stop + 1, 0)] = 0
+        labels[max(start, 0) : max(stop + 1, 0)] = 0
     inside = labels != IGNORE_INDEX
     for w in waves:
         if w.kind not in CLASSES:
@@ -199,9 +227,9 @@ def paint_labels(waves: Sequence[Wave], num_samples: int, marks: np.ndarray,
         stop = w.offset if w.offset is not None else w.peak
         if start is None or stop is None:
             continue
-        labels[max(start, 0):max(stop + 1, 0)] = CLASSES.index(w.kind)
+        labels[max(start, 0) : max(stop + 1, 0)] = CLASSES.index(w.kind)
     for start, stop in list(unknown) + _unsure_ranges(waves, marks):
-        labels[max(start, 0):max(stop + 1, 0)] = IGNORE_INDEX
+        labels[max(start, 0) : max(stop + 1, 0)] = IGNORE_INDEX
     labels[~inside] = IGNORE_INDEX
     return labels
 
