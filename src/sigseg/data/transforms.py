@@ -36,6 +36,25 @@ def resample_signal(x: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
     return sps.resample_poly(x, up, down, axis=-1, padtype="line").astype(np.float32)
 
 
+def resample_index(index: np.ndarray | int, fs_in: float, fs_out: float) -> np.ndarray:
+    """Map sample indices at ``fs_in`` to the nearest sample at ``fs_out`` (same time)."""
+    return np.rint(np.asarray(index, dtype=np.float64) * (fs_out / fs_in)).astype(np.int64)
+
+
+def resample_labels(labels: np.ndarray, fs_in: float, fs_out: float,
+                    length: int | None = None) -> np.ndarray:
+    """Per-sample labels ``(..., L)`` at ``fs_out``: each output sample takes the label of the
+    input sample nearest in time. ``length`` defaults to ``ceil(L * fs_out / fs_in)``, the
+    length :func:`resample_signal` gives."""
+    labels = np.asarray(labels)
+    n_in = labels.shape[-1]
+    if length is None:
+        up, down = resample_ratio(fs_in, fs_out)
+        length = -(-n_in * up // down)
+    source = np.clip(resample_index(np.arange(length), fs_out, fs_in), 0, n_in - 1)
+    return labels[..., source]
+
+
 def normalize_signal(x: np.ndarray, method: str = "robust") -> np.ndarray:
     """Per-channel normalization of ``(C, L)``.
 
