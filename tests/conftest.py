@@ -1,0 +1,23 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def ludb_root() -> Path:
+    """The LUDB folder: ``$SIGSEG_DATA`` or ``../shared/data/ludb`` beside the repository.
+    LUDB tests must run in CI, so a missing folder fails instead of skipping."""
+    env = os.environ.get("SIGSEG_DATA")
+    path = Path(env) if env else REPO_ROOT.parent / "shared" / "data" / "ludb"
+    if not (path / "ludb.csv").is_file() and (path / "ludb" / "ludb.csv").is_file():
+        path = path / "ludb"
+    if not (path / "ludb.csv").is_file():
+        pytest.fail(f"LUDB not found at {path}: set SIGSEG_DATA to the LUDB folder")
+    return path
