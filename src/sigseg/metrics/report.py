@@ -53,7 +53,7 @@ def _frozen_sets(sets: Mapping[str, Mapping[str, float]]) -> Mapping[str, Mappin
     return MappingProxyType({k: MappingProxyType(dict(v)) for k, v in sets.items()})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Evaluation:
     """Summable stage-1 results over any number of leads.
 
@@ -116,6 +116,20 @@ class Evaluation:
             tolerance_sets=self.tolerance_sets,
             leads=self.leads + other.leads,
         )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Evaluation):
+            return NotImplemented
+        return (
+            self.leads == other.leads
+            and np.array_equal(self.confusion, other.confusion)
+            and dict(self.boundaries) == dict(other.boundaries)
+            and self.segments == other.segments
+            and dict(map(_plain, self.tolerance_sets.items()))
+            == dict(map(_plain, other.tolerance_sets.items()))
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __radd__(self, other: object) -> Evaluation:
         if other == 0:  # the start value of sum()
