@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from sigseg.cli import models
+from sigseg.cli import models, train
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -22,6 +22,7 @@ def _root() -> None:
 
 
 app.command("models")(models.models)
+app.command("train")(train.train)
 
 
 def main(argv: list[str] | None = None) -> None:

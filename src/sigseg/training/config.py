@@ -1,0 +1,103 @@
+"""The training configuration: one dataclass, read from YAML and CLI overrides, saved beside
+the checkpoint fully resolved so that passing it back reproduces the run."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sigseg.atomic import write_text
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on.
+
+    ``data`` is ``synthetic`` (the built-in generator), ``ludb`` (``data_root``, else
+    ``$SIGSEG_DATA``) or a path to a folder in LUDB's layout. Signals are resampled to
+    ``sampling_rate``, cut into random crops of ``crop_seconds`` and normalized per crop.
+    ``loss`` weights named losses (``ce``, ``bce``, ``dice``, ``focal``).
+    ``max_minutes`` caps wall time (the comparison's equal-time budget); 0 = no cap.
+    """
+
+    model: str = "hybrid"
+    model_options: dict[str, Any] = field(default_factory=dict)
+    data: str = "synthetic"
+    data_root: str | None = None
+    sampling_rate: float = 250.0
+    normalize: str = "robust"
+    bandpass: tuple[float, float] | None = None
+    crop_seconds: float = 8.192
+    batch_size: int = 16
+    epochs: int = 8
+    max_minutes: float = 0.0
+    lr: float = 3e-3
+    weight_decay: float = 1e-2
+    schedule: str = "onecycle"
+    loss: dict[str, float] = field(default_factory=lambda: {"ce": 1.0})
+    augment: bool = True
+    seed: int = 0
+    patience: int = 0
+    synthetic_train: int = 256
+    synthetic_val: int = 32
+    synthetic_seconds: float = 10.0
+    out_dir: str = "runs/train"
+    accelerator: str = "auto"
+    devices: str = "1"
+    strategy: str = "auto"
+    num_nodes: int = 1
+    num_workers: int = 0
+    limit_train_batches: float = 1.0
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.schedule not in ("onecycle", "cosine", "constant"):
+            raise ValueError(
+                f"schedule must be onecycle, cosine or constant, got {self.schedule!r}"
+            )
+        for name in ("batch_size", "epochs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.crop_seconds > 0 or not self.sampling_rate > 0 or not self.lr > 0:
+            raise ValueError("crop_seconds, sampling_rate and lr must be > 0")
+        if self.bandpass is not None:
+            self.bandpass = (float(self.bandpass[0]), float(self.bandpass[1]))
+
+    @property
+    def crop_length(self) -> int:
+        return round(self.crop_seconds * self.sampling_rate)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["bandpass"] = list(self.bandpass) if self.bandpass else None
+        return d
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], source: str = "config") -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"{source}: unknown training option(s) {', '.join(unknown)}")
+        return cls(**values)
+
+    def save(self, path: str | Path) -> None:
+        write_text(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+
+def load_config(path: str | Path, **overrides: Any) -> TrainConfig:
+    """Read a YAML config and apply overrides (``None`` values are ignored)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: config file not found")
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path}: invalid YAML ({err})") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{path}: a training config must be a mapping of options")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig.from_dict(values, source=str(path))
