@@ -1,0 +1,289 @@
+"""Export a model to ONNX, with dynamic batch and length, describing itself in its metadata.
+
+The exported graph takes ``signal`` ``(N, C, L)`` float32 and returns ``logits`` ``(N, K, L)``
+for any ``N >= 1`` and ``L >= 1`` (the model contract). The file's ``metadata_props`` hold,
+under the key ``"sigseg"``, a JSON description like a checkpoint's (architecture, config,
+sampling rate, preprocessing, library version), so :class:`~sigseg.inference.backends.OnnxBackend`
+runs it with the right preprocessing and nobody needs the Python model to use the file.
+
+How: ``torch.export`` with dynamic dimensions, then the ONNX exporter (``dynamo=True``). Two
+fixes make every model in the zoo export with a truly dynamic length:
+
+* scaled-dot-product attention is decomposed into matmul + softmax before conversion, because
+  the ONNX translation accepts only 4-D inputs and windowed attention uses 5-D ones;
+* Python floor division of symbolic sizes (``-(-length // window)``) is translated with floor
+  semantics; the stock translation truncates, which is wrong for negative operands and made
+  the windowed-attention graph crop to the wrong length.
+
+Should that path fail for some model, the TorchScript exporter (``dynamo=False``) with
+``dynamic_axes`` is tried instead, with a warning; check its output with :func:`check_onnx`.
+
+Example::
+
+    model, info = sigseg.load_checkpoint("model.safetensors")
+    export_onnx(model, "model.onnx", preprocessing=info.preprocessing)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import logging
+import math
+import operator
+import os
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from sigseg.atomic import atomic_path
+from sigseg.checkpoint import library_version
+from sigseg.data.transforms import Preprocessing
+
+ONNX_METADATA_KEY = "sigseg"
+FORMAT_VERSION = 1
+DEFAULT_OPSET = 18
+INPUT_NAME, OUTPUT_NAME = "signal", "logits"
+
+
+def describe_model(
+    model: nn.Module, preprocessing: Preprocessing | dict[str, Any] | None = None, name: str = ""
+) -> dict[str, Any]:
+    """The JSON-able description stored with an exported model (as in a checkpoint)."""
+    if isinstance(preprocessing, Preprocessing):
+        preprocessing = preprocessing.to_dict()
+    config = model.config.to_dict() if hasattr(model, "config") else {}
+    config.setdefault("in_channels", int(model.in_channels))
+    config.setdefault("num_classes", int(model.num_classes))
+    config.setdefault("sampling_rate", float(model.sampling_rate))
+    arch = str(getattr(model, "arch", type(model).__name__))
+    return {
+        "format": FORMAT_VERSION,
+        "arch": arch,
+        "name": name or arch,
+        "config": config,
+        "sampling_rate": float(model.sampling_rate),
+        "preprocessing": dict(preprocessing or {}),
+        "library_version": library_version(),
+    }
+
+
+def export_onnx(
+    model: nn.Module,
+    path: str | os.PathLike[str],
+    *,
+    opset: int = DEFAULT_OPSET,
+    preprocessing: Preprocessing | dict[str, Any] | None = None,
+    name: str = "",
+) -> Path:
+    """Write ``model`` to ``path`` as ONNX (atomically) and return the path.
+
+    Batch and length are dynamic. The model is copied to the CPU in float32 and eval mode, so
+    the caller's model is left as it was. ``preprocessing`` (what a checkpoint records) is
+    stored in the metadata; without it, inference uses the model's rate and the default
+    normalization.
+    """
+    import onnx
+
+    path = _output_path(path)
+    for attr in ("in_channels", "num_classes", "sampling_rate"):
+        if not hasattr(model, attr):
+            raise TypeError(f"{type(model).__name__} lacks {attr!r}: not a sigseg model")
+    if not 7 <= opset <= 30:
+        raise ValueError(f"opset must be a valid ONNX opset (7..30), got {opset}")
+    cpu_model = copy.deepcopy(model).to("cpu", torch.float32).eval()
+    length = max(1024, 4 * int(getattr(model, "span_period", 1)))
+    example = torch.randn(2, int(model.in_channels), length)
+    try:
+        proto = _export_dynamo(cpu_model, example, opset)
+    except Exception as err:  # the exporter raises many types; fall back on any
+        warnings.warn(
+            f"dynamo ONNX export failed ({type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else ''}); "
+            "falling back to the TorchScript exporter",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        proto = _export_torchscript(cpu_model, example, opset)
+    description = describe_model(model, preprocessing, name)
+    for entry in list(proto.metadata_props):
+        if entry.key == ONNX_METADATA_KEY:
+            proto.metadata_props.remove(entry)
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = ONNX_METADATA_KEY, json.dumps(description)
+    with atomic_path(path) as tmp:
+        onnx.save_model(proto, str(tmp))
+    return path
+
+
+def _output_path(path: str | os.PathLike[str]) -> Path:
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; give a file name such as {path / 'model.onnx'}")
+    if not path.parent.is_dir():
+        raise ValueError(f"{path}: folder {path.parent} does not exist")
+    return path
+
+
+def _sdpa_math(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attn_mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> torch.Tensor:
+    """Scaled dot-product attention as matmul + softmax, for inputs of any rank (inference)."""
+    if is_causal or enable_gqa:
+        raise NotImplementedError("causal / grouped-query attention is not decomposed here")
+    scale = scale if scale is not None else 1.0 / math.sqrt(query.shape[-1])
+    scores = torch.matmul(query, key.transpose(-2, -1)) * scale
+    if attn_mask is not None:
+        if attn_mask.dtype == torch.bool:
+            scores = scores.masked_fill(~attn_mask, float("-inf"))
+        else:
+            scores = scores + attn_mask
+    return torch.matmul(torch.softmax(scores, dim=-1), value)
+
+
+def _floordiv_translation() -> Callable[..., Any]:
+    """ONNX translation of Python ``//`` on symbolic sizes with floor (not truncation)
+    semantics, as in onnxscript's ``aten::floor_divide`` for signed integers."""
+    from onnxscript import BOOL, INT64
+    from onnxscript import opset18 as op
+
+    def floordiv(self: Any, other: Any) -> Any:
+        offset = op.And(
+            op.Equal(op.Less(self, 0), op.Greater(other, 0)),
+            op.Cast(op.Mod(self, other), to=BOOL.dtype),
+        )
+        return op.Sub(op.Div(self, other), op.Cast(offset, to=INT64.dtype))
+
+    return floordiv
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence the exporters' progress prints and deprecation chatter."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _export_dynamo(model: nn.Module, example: torch.Tensor, opset: int) -> Any:
+    from torch.export import Dim
+
+    with _quiet():
+        program = torch.export.export(
+            model, (example,), strict=False, dynamic_shapes=({0: Dim.DYNAMIC, 2: Dim.DYNAMIC},)
+        )
+        sdpa = torch.ops.aten.scaled_dot_product_attention.default
+        program = program.run_decompositions({sdpa: _sdpa_math})
+        onnx_program = torch.onnx.export(
+            program,
+            (example,),
+            dynamo=True,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            opset_version=opset,
+            verbose=False,
+            custom_translation_table={operator.floordiv: _floordiv_translation()},
+        )
+    assert onnx_program is not None
+    return onnx_program.model_proto
+
+
+def _export_torchscript(model: nn.Module, example: torch.Tensor, opset: int) -> Any:
+    import onnx
+
+    buffer = io.BytesIO()
+    axes = {0: "batch", 2: "length"}
+    with _quiet():
+        torch.onnx.export(
+            model,
+            (example,),
+            buffer,
+            dynamo=False,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            opset_version=opset,
+            dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes},
+        )
+    return onnx.load_model_from_string(buffer.getvalue())
+
+
+def read_onnx_description(
+    source: Any, path: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
+    """The sigseg description of an exported model, from an ONNX Runtime session or a file
+    path. ``path`` names the file in error messages when ``source`` is a session."""
+    if hasattr(source, "get_modelmeta"):
+        metadata = dict(source.get_modelmeta().custom_metadata_map)
+        where = path or "ONNX model"
+    else:
+        import onnx
+
+        where = source
+        if not Path(source).is_file():
+            raise FileNotFoundError(f"{source}: ONNX file not found")
+        proto = onnx.load_model(str(source), load_external_data=False)
+        metadata = {entry.key: entry.value for entry in proto.metadata_props}
+    if ONNX_METADATA_KEY not in metadata:
+        raise ValueError(
+            f"{where}: ONNX file has no sigseg description "
+            "(export it with `sigseg export` or sigseg.export.export_onnx)"
+        )
+    try:
+        description = json.loads(metadata[ONNX_METADATA_KEY])
+        config = description["config"]
+        for key in ("in_channels", "num_classes", "sampling_rate"):
+            float(config[key])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{where}: malformed sigseg description ({err})") from None
+    return description
+
+
+def check_onnx(
+    model: nn.Module,
+    path: str | os.PathLike[str],
+    lengths: Sequence[int] = (1000, 1001, 2500),
+    batch: int = 2,
+    seed: int = 0,
+) -> float:
+    """Largest absolute difference between ONNX Runtime's and PyTorch's logits on random
+    input of each length in ``lengths`` (a parity check after export)."""
+    from sigseg.inference.backends import OnnxBackend
+
+    backend = OnnxBackend(path)
+    cpu_model = copy.deepcopy(model).to("cpu", torch.float32).eval()
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for length in lengths:
+        x = rng.standard_normal((batch, int(model.in_channels), length)).astype(np.float32)
+        with torch.inference_mode():
+            expected = cpu_model(torch.from_numpy(x)).numpy()
+        got = backend(x)
+        if got.shape != expected.shape:
+            raise ValueError(
+                f"{path}: ONNX output shape {got.shape} != PyTorch's "
+                f"{expected.shape} for length {length}"
+            )
+        worst = max(worst, float(np.abs(got - expected).max()))
+    return worst

@@ -1,0 +1,246 @@
+"""Inference backends: what runs a batch of windows, PyTorch or ONNX Runtime.
+
+Windowed inference (:mod:`sigseg.inference.windows`) needs only a callable that maps a float32
+batch ``(N, C, L)`` to logits ``(N, K, L)`` and knows the model's ``in_channels``,
+``num_classes`` and ``sampling_rate``: the :class:`Backend` protocol. A backend may also carry
+``preprocessing`` (from a checkpoint or an ONNX file's metadata), which inference then applies.
+
+Example::
+
+    backend = load_backend("model.safetensors")             # PyTorch, CPU
+    backend = load_backend("model.onnx", threads=2)          # ONNX Runtime
+    probs = predict_long(backend, ecg, fs=500.0)
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+from torch import nn
+
+from sigseg.data.transforms import Preprocessing
+from sigseg.layers.field import ReceptiveField
+
+BackendName = Literal["torch", "onnx"]
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Runs a batch: ``(N, C, L)`` float32 -> logits ``(N, K, L)`` (no activation)."""
+
+    @property
+    def num_classes(self) -> int: ...
+
+    @property
+    def in_channels(self) -> int: ...
+
+    @property
+    def sampling_rate(self) -> float: ...
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray: ...
+
+
+def _preprocessing(sampling_rate: float, recorded: dict[str, Any] | None) -> Preprocessing:
+    """A recorded preprocessing dict, with the model's rate where the dict has none."""
+    return Preprocessing.from_dict({"sampling_rate": sampling_rate, **(recorded or {})})
+
+
+class TorchBackend:
+    """A PyTorch model as a :class:`Backend`, on ``device`` (``"cpu"``, ``"cuda"``,
+    ``"cuda:1"``...), without autograd.
+
+    The model is put in eval mode and moved to ``device`` (in place). Inputs are cast to the
+    model's parameter dtype, so a half-precision model on a GPU works; logits come back as
+    float32 NumPy arrays. ``threads`` sets PyTorch's intra-op threads during each call only
+    (restored afterwards, since the setting is process-wide).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        device: str | torch.device = "cpu",
+        threads: int | None = None,
+        preprocessing: Preprocessing | None = None,
+    ) -> None:
+        self.device = torch.device(device)
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {device!r} requested but CUDA is not available")
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        for attr in ("in_channels", "num_classes", "sampling_rate"):
+            if not hasattr(model, attr):
+                raise TypeError(f"{type(model).__name__} lacks {attr!r}: not a sigseg model")
+        self.model = model.to(self.device).eval()
+        self.threads = threads
+        param = next(model.parameters(), None)
+        self.dtype = param.dtype if param is not None else torch.float32
+        self.preprocessing = preprocessing
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.model.num_classes)
+
+    @property
+    def in_channels(self) -> int:
+        return int(self.model.in_channels)
+
+    @property
+    def sampling_rate(self) -> float:
+        return float(self.model.sampling_rate)
+
+    @property
+    def receptive_field(self) -> ReceptiveField:
+        return self.model.receptive_field
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
+        x = x.to(self.device, dtype=self.dtype, non_blocking=True)
+        previous = torch.get_num_threads()
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
+        try:
+            with torch.inference_mode():
+                logits = self.model(x)
+        finally:
+            if self.threads is not None:
+                torch.set_num_threads(previous)
+        return logits.float().cpu().numpy()
+
+
+class OnnxBackend:
+    """An ONNX file written by :func:`sigseg.export.export_onnx` as a :class:`Backend`, run by
+    ONNX Runtime with all graph optimizations on.
+
+    The model's description (architecture, config, preprocessing, sampling rate) comes from the
+    file's metadata. ``threads`` sets the session's intra-op threads (``None``: ONNX Runtime's
+    default, all cores). ``device="cuda"`` asks for the CUDA execution provider (it needs the
+    ``onnxruntime-gpu`` package); ``providers`` overrides the list outright.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        threads: int | None = None,
+        device: str = "cpu",
+        providers: Sequence[str] | None = None,
+    ) -> None:
+        from sigseg.export import read_onnx_description
+
+        ort = _import_onnxruntime()
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: ONNX file not found")
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads is not None:
+            options.intra_op_num_threads = threads
+        if providers is None:
+            providers = _providers(ort, device)
+        try:
+            self.session = ort.InferenceSession(
+                str(path), sess_options=options, providers=list(providers)
+            )
+        except Exception as err:  # onnxruntime raises its own exception types
+            raise ValueError(f"{path}: ONNX Runtime cannot load it ({err})") from None
+        self.description = read_onnx_description(self.session, path)
+        config = self.description["config"]
+        self._in_channels = int(config["in_channels"])
+        self._num_classes = int(config["num_classes"])
+        self._sampling_rate = float(config["sampling_rate"])
+        self.preprocessing = _preprocessing(
+            self._sampling_rate, self.description.get("preprocessing")
+        )
+        self.input_name = self.session.get_inputs()[0].name
+        self.path = path
+
+    @property
+    def num_classes(self) -> int:
+        return self._num_classes
+
+    @property
+    def in_channels(self) -> int:
+        return self._in_channels
+
+    @property
+    def sampling_rate(self) -> float:
+        return self._sampling_rate
+
+    @property
+    def arch(self) -> str:
+        return str(self.description.get("arch", ""))
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(batch, dtype=np.float32)
+        return self.session.run(None, {self.input_name: x})[0]
+
+
+def _import_onnxruntime() -> Any:
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ImportError("ONNX Runtime is not installed: pip install 'sigseg[onnx]'") from None
+    return onnxruntime
+
+
+def _providers(ort: Any, device: str) -> list[str]:
+    if device == "cpu":
+        return ["CPUExecutionProvider"]
+    if device.startswith("cuda"):
+        if "CUDAExecutionProvider" not in ort.get_available_providers():
+            raise ValueError(
+                "device 'cuda' needs the CUDA execution provider (pip install onnxruntime-gpu)"
+            )
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    raise ValueError(f"unknown device {device!r}; use 'cpu' or 'cuda'")
+
+
+def load_backend(
+    model_or_path: nn.Module | str | os.PathLike[str],
+    backend: BackendName | None = None,
+    *,
+    device: str = "cpu",
+    threads: int | None = None,
+) -> TorchBackend | OnnxBackend:
+    """A backend for a model, a checkpoint (``.safetensors``) or an ONNX file.
+
+    ``backend`` defaults to ``"onnx"`` for ``.onnx`` files and ``"torch"`` otherwise. Asking
+    for ``"onnx"`` with a model or a checkpoint exports it to a temporary ONNX file first (see
+    :func:`sigseg.export.export_onnx`); an ONNX file cannot run on PyTorch.
+    """
+    is_onnx_file = not isinstance(model_or_path, nn.Module) and (
+        Path(model_or_path).suffix.lower() == ".onnx"
+    )
+    backend = backend or ("onnx" if is_onnx_file else "torch")
+    if backend not in ("torch", "onnx"):
+        raise ValueError(f"unknown backend {backend!r}; use 'torch' or 'onnx'")
+    if is_onnx_file:
+        if backend == "torch":
+            raise ValueError(f"{model_or_path}: an ONNX file runs with backend='onnx'")
+        return OnnxBackend(model_or_path, threads=threads, device=device)
+
+    recorded: dict[str, Any] | None = None
+    if isinstance(model_or_path, nn.Module):
+        model = model_or_path
+    else:
+        from sigseg.checkpoint import load_checkpoint
+
+        model, info = load_checkpoint(model_or_path)
+        recorded = info.preprocessing
+    preprocessing = _preprocessing(float(model.sampling_rate), recorded)
+    if backend == "torch":
+        return TorchBackend(model, device=device, threads=threads, preprocessing=preprocessing)
+
+    from sigseg.export import export_onnx
+
+    with tempfile.TemporaryDirectory(prefix="sigseg-onnx-") as tmp:
+        path = export_onnx(model, Path(tmp) / "model.onnx", preprocessing=preprocessing)
+        return OnnxBackend(path, threads=threads, device=device)
