@@ -1,0 +1,55 @@
+"""``sigseg export``: a checkpoint to an ONNX file that ONNX Runtime runs on its own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from sigseg.checkpoint import load_checkpoint
+from sigseg.export import DEFAULT_OPSET, check_onnx, export_onnx
+
+
+def export(
+    checkpoint: Path = typer.Argument(..., help="A sigseg checkpoint (.safetensors)."),
+    onnx: Path = typer.Option(..., "--onnx", help="The ONNX file to write."),
+    opset: int = typer.Option(DEFAULT_OPSET, "--opset", help="ONNX opset version."),
+    check: bool = typer.Option(
+        True, "--check/--no-check", help="Compare ONNX Runtime with PyTorch on random input."
+    ),
+    tolerance: float = typer.Option(
+        1e-3, "--tolerance", help="Largest |diff| --check accepts before it fails."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a line of text."),
+) -> None:
+    """Export a checkpoint to ONNX with dynamic batch and length.
+
+    The file carries the model's description (architecture, config, sampling rate,
+    preprocessing) in its metadata, so `load_backend("model.onnx")` runs it as the checkpoint
+    would. With --check, ONNX Runtime's logits are compared with PyTorch's."""
+    model, info = load_checkpoint(checkpoint)
+    path = export_onnx(model, onnx, opset=opset, preprocessing=info.preprocessing, name=info.name)
+    lengths = (1000, 1001, 2500)
+    diff = check_onnx(model, path, lengths=lengths) if check else None
+    if diff is not None and not diff <= tolerance:
+        raise ValueError(
+            f"{path}: ONNX Runtime disagrees with PyTorch (max |diff| {diff:.2e} > {tolerance:g});"
+            " the file is written but should not be trusted"
+        )
+    result = {
+        "onnx": str(path),
+        "arch": info.arch,
+        "name": info.name,
+        "opset": opset,
+        "bytes": path.stat().st_size,
+        "max_abs_diff": diff,
+        "checked_lengths": list(lengths) if check else [],
+    }
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    line = f"wrote {path} ({info.name or info.arch}, opset {opset}, {result['bytes'] / 1e3:.0f} kB)"
+    if diff is not None:
+        line += f"; ONNX Runtime vs PyTorch max |diff| {diff:.2e} on lengths {lengths}"
+    typer.echo(line)
