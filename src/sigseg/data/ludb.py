@@ -93,7 +93,8 @@ def load_ludb(
     annotated span and where a missing onset/offset leaves a sample's class unknown). Waves
     keep ``None`` for boundaries that were not annotated. ``metadata`` holds ``id``, ``split``,
     ``age``, ``sex``, ``rhythms`` and ``diagnoses`` (every column of ``ludb.csv``, each a list
-    of findings), and ``annotated_span`` (first and last annotated sample of each lead)."""
+    of findings). A lead's annotated span is where its labels are not ignored (first to last
+    non-ignored sample), which stays right through crops and resampling."""
     if split not in SPLITS:
         raise ValueError(f"unknown LUDB split {split!r}; choose one of {SPLITS}")
     if mode not in MODES:
@@ -117,8 +118,6 @@ def split_leads(record: Record) -> list[Record]:
     out = []
     for c, lead in enumerate(record.channels):
         meta = dict(record.metadata, lead=lead)
-        if "annotated_span" in meta:
-            meta["annotated_span"] = [meta["annotated_span"][c]]
         waves = [Wave(w.kind, w.onset, w.peak, w.offset, 0) for w in record.waves if w.lead == c]
         out.append(
             Record(
@@ -192,13 +191,12 @@ def _record_base(root: Path, record_id: int) -> Path:
 
 def _to_record(parsed: _Parsed) -> Record:
     n = parsed.signal.shape[1]
-    labels, waves, spans = [], [], []
+    labels, waves = [], []
     for ann in parsed.leads:
-        span = (int(ann.marks[0]), int(ann.marks[-1])) if len(ann.marks) else None
-        spans.append(span)
-        labels.append(paint_labels(ann.waves, n, ann.marks, [span] if span else [], ann.unknown))
+        span = [(int(ann.marks[0]), int(ann.marks[-1]))] if len(ann.marks) else []
+        labels.append(paint_labels(ann.waves, n, ann.marks, span, ann.unknown))
         waves.extend(ann.waves)
-    meta = {**parsed.metadata, "annotated_span": spans}
+    meta = dict(parsed.metadata)
     meta["diagnoses"] = {k: list(v) for k, v in meta["diagnoses"].items()}
     meta["rhythms"] = list(meta["rhythms"])
     return Record(
