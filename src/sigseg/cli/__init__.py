@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from sigseg.cli import export, models, train
+from sigseg.cli import delineate, export, models, train
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -24,6 +24,7 @@ def _root() -> None:
 app.command("models")(models.models)
 app.command("train")(train.train)
 app.command("export")(export.export)
+app.command("delineate")(delineate.delineate)
 
 
 def main(argv: list[str] | None = None) -> None:
