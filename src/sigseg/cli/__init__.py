@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from sigseg.cli import delineate, export, models, train
+from sigseg.cli import data, delineate, evaluate, export, models, train
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -25,6 +25,8 @@ app.command("models")(models.models)
 app.command("train")(train.train)
 app.command("export")(export.export)
 app.command("delineate")(delineate.delineate)
+app.add_typer(data.app, name="data")
+app.command("evaluate")(evaluate.evaluate)
 
 
 def main(argv: list[str] | None = None) -> None:

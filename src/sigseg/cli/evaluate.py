@@ -1,0 +1,118 @@
+"""``sigseg evaluate``: score a model on a LUDB split, or a folder of predicted annotation
+files against the reference annotations, with the protocol of BENCHMARK.md."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def evaluate(
+    model: str = typer.Option(
+        None,
+        "--model",
+        help="Pretrained name or checkpoint/ONNX path (default: the shipped ECG model).",
+    ),
+    predictions: Path = typer.Option(
+        None,
+        "--predictions",
+        help="Folder of predicted WFDB annotation files (<record>.<lead>) to score instead.",
+    ),
+    data: str = typer.Option(None, "--data", help="LUDB folder (default $SIGSEG_DATA)."),
+    split: str = typer.Option("test", "--split", help="train, val, test or all."),
+    by: str = typer.Option(None, "--by", help="Also break down by a metadata field, e.g. rhythms."),
+    backend: str = typer.Option("torch", "--backend", help="torch or onnx."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Score every lead of every record of the split; print both tolerance sets, sample F1,
+    segmental F1 and the edit score."""
+    from rich.progress import track
+
+    from sigseg.data.ludb import load_ludb
+    from sigseg.evaluation import evaluate_model, score_record
+    from sigseg.metrics.report import Evaluation, format_tables
+
+    records = load_ludb(data, split=split, mode="multi")
+    if predictions is not None:
+        if not predictions.is_dir():
+            raise ValueError(f"{predictions}: predictions folder not found")
+        per_record = [
+            score_record(r, _predicted_reader(predictions, r))
+            for r in track(records, description="scoring", transient=True)
+        ]
+    else:
+        from sigseg.inference.backends import load_backend
+        from sigseg.pretrained import resolve_model
+
+        runner = load_backend(resolve_model(model), backend)
+        per_record = [
+            evaluate_model(runner, [r])
+            for r in track(records, description="evaluating", transient=True)
+        ]
+    total = sum(per_record, Evaluation.empty())
+    result: dict[str, Any] = {"split": split, "records": len(records), **total.result()}
+    if by:
+        groups: dict[str, Evaluation] = {}
+        for record, ev in zip(records, per_record, strict=True):
+            for value in _values(record.metadata.get(by)):
+                groups[value] = groups.get(value, Evaluation.empty()) + ev
+        result["by"] = {
+            by: {
+                k: {"leads": v.leads, "strict_macro_f1": v.result()["strict_macro_f1"]}
+                for k, v in groups.items()
+            }
+        }
+    if as_json:
+        typer.echo(json.dumps(_json_safe(result), indent=1))
+        return
+    typer.echo(f"{len(records)} records, split {split}")
+    typer.echo(format_tables(result))
+    for key, groups_ in result.get("by", {}).items():
+        typer.echo(f"\nStrict macro-F1 by {key}:")
+        for value, row in sorted(groups_.items(), key=lambda kv: -kv[1]["leads"]):
+            typer.echo(f"  {row['strict_macro_f1']:.3f}  ({row['leads']:4d} leads)  {value}")
+
+
+def _predicted_reader(folder: Path, record: Any) -> Any:
+    """``predicted(lead)`` reading ``<folder>/<id>.<lead>`` (missing file: no waves)."""
+    import wfdb
+
+    from sigseg.data.annotations import group_waves
+    from sigseg.outputs import annotation_extension
+
+    base = folder / Path(record.name).name
+
+    def predicted(lead: int) -> list:
+        ext = annotation_extension(record.channels[lead])
+        if not Path(f"{base}.{ext}").is_file():
+            return []
+        try:
+            ann = wfdb.rdann(str(base), ext)
+        except Exception as err:  # wfdb raises bare exceptions on corrupt files
+            raise ValueError(f"{base}.{ext}: unreadable annotation file ({err})") from None
+        return group_waves(ann.sample, ann.symbol, lead=lead).waves
+
+    return predicted
+
+
+def _values(value: Any) -> list[str]:
+    if value is None:
+        return ["(none)"]
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value] or ["(none)"]
+    return [str(value)]
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN (an undefined score) becomes null so the output is strict JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
