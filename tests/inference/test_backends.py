@@ -90,9 +90,8 @@ def test_load_backend_picks_by_file(files: dict[str, Path]) -> None:
     assert isinstance(load_backend(files["onnx"]), OnnxBackend)
     assert isinstance(load_backend(_model()), TorchBackend)
     exported = load_backend(files["ckpt"], backend="onnx")  # via a temporary ONNX file
-    assert (
-        isinstance(exported, OnnxBackend) and exported.preprocessing == torch_backend.preprocessing
-    )
+    assert isinstance(exported, OnnxBackend)
+    assert exported.preprocessing == torch_backend.preprocessing
     with pytest.raises(ValueError, match="backend='onnx'"):
         load_backend(files["onnx"], backend="torch")
     with pytest.raises(ValueError, match="unknown backend"):
