@@ -24,5 +24,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
+# Rebuild the shipped pretrained ECG model from scratch (LUDB train split; ~15 min on 2 cores).
+pretrained: $(STAMP)
+	SIGSEG_DATA=$${SIGSEG_DATA:-../shared/data/ludb} $(BIN)/sigseg train --config configs/pretrained.yaml --out runs/pretrained
+	SIGSEG_DATA=$${SIGSEG_DATA:-../shared/data/ludb} $(BIN)/python -m sigseg.pretrained.build runs/pretrained
+
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -1,0 +1,134 @@
+"""Package a training run as a shipped pretrained model: weights (safetensors), a JSON config
+and a model card with the LUDB test metrics (both tolerance sets).
+
+    python -m sigseg.pretrained.build runs/pretrained [--name ecg-hybrid-ludb]
+
+``make pretrained`` runs ``sigseg train --config configs/pretrained.yaml`` and then this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sigseg.atomic import write_text
+from sigseg.checkpoint import library_version, load_checkpoint, save_checkpoint
+from sigseg.data.ludb import load_ludb
+from sigseg.evaluation import evaluate_model
+from sigseg.inference.backends import load_backend
+from sigseg.metrics.report import format_tables
+from sigseg.models.profile import profile_model
+from sigseg.pretrained import DEFAULT_MODEL, _folder
+
+
+def build(
+    run_dir: Path, name: str = DEFAULT_MODEL, data: str | None = None, out_dir: Path | None = None
+) -> dict[str, Any]:
+    """Evaluate ``run_dir/best.safetensors`` on the LUDB test split and write the model's
+    three files to ``out_dir`` (default: this package's folder). Returns the card's numbers."""
+    out_dir = out_dir or _folder()
+    model, info = load_checkpoint(run_dir / "best.safetensors")
+    records = load_ludb(data, split="test", mode="multi")
+    result = evaluate_model(load_backend(model), records).result()
+    profile = profile_model(model, name)
+    train_config = info.extra.get("train_config", {})
+    card = {
+        "name": name,
+        "arch": info.arch,
+        "config": info.config,
+        "preprocessing": info.preprocessing,
+        "training": {
+            "config": train_config,
+            "epoch": info.extra.get("epoch"),
+            "validation": info.extra.get("validation"),
+            "command": "make pretrained  (sigseg train --config configs/pretrained.yaml)",
+        },
+        "profile": profile.to_dict(),
+        "test": {
+            "split": "LUDB test (id % 5 == 0), 40 records x 12 leads",
+            "strict_macro_f1": result["strict_macro_f1"],
+            "f1_150ms": result["boundaries"]["150ms"]["macro_f1"],
+            "boundaries": result["boundaries"],
+            "samples": result["samples"],
+            "segments": result["segments"],
+        },
+        "library_version": library_version(),
+        "torch_version": torch.__version__,
+    }
+    save_checkpoint(
+        model,
+        out_dir / f"{name}.safetensors",
+        name=name,
+        preprocessing=info.preprocessing,
+        extra={
+            "test_strict_macro_f1": result["strict_macro_f1"],
+            "test_f1_150ms": card["test"]["f1_150ms"],
+            "train_config": train_config,
+        },
+    )
+    write_text(out_dir / f"{name}.json", json.dumps(card, indent=1, default=str))
+    write_text(out_dir / f"{name}.md", _model_card(card, format_tables(result)))
+    return card
+
+
+def _model_card(card: dict[str, Any], tables: str) -> str:
+    t = card["training"]["config"]
+    p = card["profile"]
+    return f"""# {card["name"]}: ECG delineation (P, QRS, T) for single leads
+
+Architecture `{card["arch"]}` ({p["parameters"]:,} parameters, receptive field
+{p["receptive_field_ms"]:.0f} ms, {p["macs_per_second"] / 1e6:.1f} MMAC per second of signal),
+running at {card["preprocessing"].get("sampling_rate")} Hz with per-window
+`{card["preprocessing"].get("normalize")}` normalization; inference resamples any input rate.
+
+## Data and training
+
+- Data: LUDB v1.0.1 (PhysioNet, ODC-By 1.0; Kalyakulina et al., IEEE Access 2020), each of
+  the 12 leads its own example; split by record id: train = the 140 ids with id % 5 != 0 and
+  id % 10 != 1, validation = id % 10 == 1 (model selection by strict boundary macro-F1),
+  test = id % 5 == 0 (never used for any choice).
+- Unannotated samples (before a lead's first and after its last annotation) are ignored.
+- Recipe: {t.get("epochs")} epochs, batch {t.get("batch_size")}, random crops of
+  {t.get("crop_seconds")} s, AdamW lr {t.get("lr")} ({t.get("schedule")}), loss {t.get("loss")},
+  augmentation {t.get("augment")}, seed {t.get("seed")}; best epoch
+  {card["training"].get("epoch")}.
+- Command: `{card["training"]["command"]}`.
+
+## LUDB test metrics (BENCHMARK.md protocol, 480 lead-signals)
+
+Strict macro-F1 **{card["test"]["strict_macro_f1"]:.3f}**; 150-ms macro-F1
+**{card["test"]["f1_150ms"]:.3f}**.
+
+```
+{tables}
+```
+
+## Limits
+
+Trained on 140 ten-second 500 Hz records of one database; paced rhythms and rare
+morphologies are few. Boundaries are model outputs, not a diagnosis.
+
+sigseg {card["library_version"]}, torch {card["torch_version"]}, {platform.python_version()}.
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--name", default=DEFAULT_MODEL)
+    parser.add_argument("--data", default=None, help="LUDB folder (default $SIGSEG_DATA)")
+    args = parser.parse_args()
+    card = build(args.run_dir, args.name, args.data)
+    print(
+        f"{card['name']}: strict macro-F1 {card['test']['strict_macro_f1']:.3f}, "
+        f"150-ms {card['test']['f1_150ms']:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
