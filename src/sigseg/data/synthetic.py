@@ -101,8 +101,9 @@ def _beat_train(duration_s: float, leads: int, seed: Seed, cfg: SyntheticConfig)
     base_c, base_s, base_a = _record_morphology(rec)
     lead_c, lead_s, lead_a = _lead_morphology(rec, leads)
     # Per-beat variation: respiration-modulated amplitude, jittered widths and positions.
-    resp = 1 + rec.uniform(0.03, 0.1) * np.sin(2 * np.pi * rec.uniform(0.15, 0.35) * r_times
-                                               + rec.uniform(0, 2 * np.pi))  # fmt: skip
+    resp = 1 + rec.uniform(0.03, 0.1) * np.sin(
+        2 * np.pi * rec.uniform(0.15, 0.35) * r_times + rec.uniform(0, 2 * np.pi)
+    )
     amp_j = resp[:, None] * np.clip(1 + 0.06 * beats.standard_normal((n, 6)), 0.8, 1.2)
     width_j = np.clip(1 + 0.03 * beats.standard_normal((n, 6)), 0.93, 1.07)
     shift_j = np.clip(0.0015 * beats.standard_normal((n, 6)), -0.003, 0.003)
@@ -110,8 +111,7 @@ def _beat_train(duration_s: float, leads: int, seed: Seed, cfg: SyntheticConfig)
     scale = np.ones((n, 6))
     scale[:, 4:] = np.sqrt(np.clip(rr, 0.3, 2.0))[:, None]
     scale[:, 0] = np.clip(rr, 0.3, 2.0) ** 0.25
-    centre = (r_times[:, None, None] + (base_c * scale + shift_j)[:, None, :]
-              + lead_c[None, :, :])  # fmt: skip
+    centre = r_times[:, None, None] + (base_c * scale + shift_j)[:, None, :] + lead_c[None, :, :]
     sigma = (base_s * scale * width_j)[:, None, :] * lead_s[None, :, :]
     amp = (base_a * amp_j)[:, None, :] * lead_a[None, :, :]
     bounds = _wave_bounds(centre, sigma, amp, cfg.boundary_fraction)
@@ -119,8 +119,9 @@ def _beat_train(duration_s: float, leads: int, seed: Seed, cfg: SyntheticConfig)
     return _BeatTrain(centre=centre, sigma=sigma, amp=amp, bounds=bounds)
 
 
-def _rr_intervals(duration_s: float, rec: np.random.Generator, beats: np.random.Generator,
-                  cfg: SyntheticConfig) -> np.ndarray:  # fmt: skip
+def _rr_intervals(
+    duration_s: float, rec: np.random.Generator, beats: np.random.Generator, cfg: SyntheticConfig
+) -> np.ndarray:
     """RR intervals (s) covering the record plus two seconds on each side: a mean rate, a
     respiratory and a slow (~0.1 Hz) sinusoid, and AR(1) noise."""
     mean_rr = 60.0 / rec.uniform(*cfg.heart_rate)
@@ -171,7 +172,7 @@ def _record_morphology(rec: np.random.Generator) -> tuple[np.ndarray, ...]:
         ]
     )
     amp[5] = amp[4] * rec.uniform(0.2, 0.6)
-    return centre, sigma, amp  # fmt: skip
+    return centre, sigma, amp
 
 
 def _lead_morphology(rec: np.random.Generator, leads: int) -> tuple[np.ndarray, ...]:
@@ -189,8 +190,9 @@ def _lead_morphology(rec: np.random.Generator, leads: int) -> tuple[np.ndarray, 
     return shift, width, gain
 
 
-def _wave_bounds(centre: np.ndarray, sigma: np.ndarray, amp: np.ndarray,
-                 fraction: float) -> np.ndarray:  # fmt: skip
+def _wave_bounds(
+    centre: np.ndarray, sigma: np.ndarray, amp: np.ndarray, fraction: float
+) -> np.ndarray:
     """Onset, peak and offset time of each wave: the union of its components' spans
     ``centre ± z·sigma``; the peak is the centre of its largest component."""
     z = math.sqrt(2 * math.log(1 / fraction))
@@ -243,8 +245,7 @@ def _render_beats(train: _BeatTrain, fs: float, start: int, stop: int) -> np.nda
             idx = np.rint(cb * fs).astype(np.int64)[:, None] + offsets
             vals = ab[:, None] * np.exp(-0.5 * ((idx / fs - cb[:, None]) / sb[:, None]) ** 2)
             keep = (idx >= start) & (idx < stop)
-            out[lead] += np.bincount(idx[keep] - start, weights=vals[keep],
-                                     minlength=stop - start)  # fmt: skip
+            out[lead] += np.bincount(idx[keep] - start, weights=vals[keep], minlength=stop - start)
     return out
 
 
@@ -270,31 +271,37 @@ def _noise_model(seed: Seed, leads: int, cfg: SyntheticConfig) -> _NoiseModel:
     wander_a *= cfg.noise * cfg.baseline_wander / np.sqrt((wander_a**2).sum(1, keepdims=True))
     mains = cfg.powerline_hz if cfg.powerline_hz is not None else float(rng.choice([50, 60]))
     return _NoiseModel(
-        wander_f=rng.uniform(0.05, 0.5, (leads, 4)), wander_a=wander_a,
-        wander_phi=rng.uniform(0, 2 * np.pi, (leads, 4)), mains_f=mains,
+        wander_f=rng.uniform(0.05, 0.5, (leads, 4)),
+        wander_a=wander_a,
+        wander_phi=rng.uniform(0, 2 * np.pi, (leads, 4)),
+        mains_f=mains,
         mains_a=cfg.noise * cfg.powerline * rng.uniform(0.3, 1.0, leads),
         mains_phi=rng.uniform(0, 2 * np.pi, leads),
         muscle_a=cfg.noise * cfg.muscle * rng.uniform(0.5, 1.5, leads),
-        muscle_f=rng.uniform(0.02, 0.2, leads), muscle_phi=rng.uniform(0, 2 * np.pi, leads),
-    )  # fmt: skip
+        muscle_f=rng.uniform(0.02, 0.2, leads),
+        muscle_phi=rng.uniform(0, 2 * np.pi, leads),
+    )
 
 
-def _render_noise(model: _NoiseModel, seed: Seed, fs: float, start: int,
-                  stop: int) -> np.ndarray:  # fmt: skip
+def _render_noise(model: _NoiseModel, seed: Seed, fs: float, start: int, stop: int) -> np.ndarray:
     """Baseline wander + powerline + muscle noise at samples ``start:stop``."""
     leads = len(model.mains_a)
     t = np.arange(start, stop) / fs
     out = np.zeros((leads, stop - start))
     for lead in range(leads):
-        for f, a, phi in zip(model.wander_f[lead], model.wander_a[lead], model.wander_phi[lead],
-                             strict=True):  # fmt: skip
+        for f, a, phi in zip(
+            model.wander_f[lead], model.wander_a[lead], model.wander_phi[lead], strict=True
+        ):
             out[lead] += a * np.sin(2 * np.pi * f * t + phi)
         if model.mains_f < fs / 2 and model.mains_a[lead] > 0:
-            out[lead] += model.mains_a[lead] * np.sin(2 * np.pi * model.mains_f * t
-                                                      + model.mains_phi[lead])  # fmt: skip
+            out[lead] += model.mains_a[lead] * np.sin(
+                2 * np.pi * model.mains_f * t + model.mains_phi[lead]
+            )
     if model.muscle_a.any():
-        envelope = 1 + 0.8 * np.sin(2 * np.pi * model.muscle_f[:, None] * t
-                                    + model.muscle_phi[:, None]) ** 3  # fmt: skip
+        envelope = (
+            1
+            + 0.8 * np.sin(2 * np.pi * model.muscle_f[:, None] * t + model.muscle_phi[:, None]) ** 3
+        )
         out += model.muscle_a[:, None] * envelope * _white(seed, leads, start, stop)
     return out
 
@@ -303,8 +310,9 @@ def _white(seed: Seed, leads: int, start: int, stop: int) -> np.ndarray:
     """Standard normal noise at samples ``start:stop``, drawn in fixed blocks so that the value
     at a sample does not depend on how the record is chunked."""
     first, last = start // _NOISE_BLOCK, (stop - 1) // _NOISE_BLOCK
-    blocks = [_rng(seed, 4, b).standard_normal((leads, _NOISE_BLOCK))
-              for b in range(first, last + 1)]  # fmt: skip
+    blocks = [
+        _rng(seed, 4, b).standard_normal((leads, _NOISE_BLOCK)) for b in range(first, last + 1)
+    ]
     joined = np.concatenate(blocks, axis=1)
     return joined[:, start - first * _NOISE_BLOCK : stop - first * _NOISE_BLOCK]
 
@@ -349,9 +357,15 @@ def _waves(samples: np.ndarray, present: np.ndarray, num_samples: int) -> list[W
         on, peak, off = (int(v) for v in samples[beat, lead, w])
         if off < 0 or on >= num_samples:
             continue
-        out.append(Wave(_WAVES[w], on if on >= 0 else None,
-                        peak if 0 <= peak < num_samples else None,
-                        off if off < num_samples else None, int(lead)))  # fmt: skip
+        out.append(
+            Wave(
+                _WAVES[w],
+                on if on >= 0 else None,
+                peak if 0 <= peak < num_samples else None,
+                off if off < num_samples else None,
+                int(lead),
+            )
+        )
     out.sort(key=lambda x: (x.lead, x.onset if x.onset is not None else -1))
     return out
 
@@ -384,8 +398,13 @@ def _letters(i: int) -> str:
     return out
 
 
-def synthesize_ecg(duration_s: float = 10.0, fs: float = 500.0, leads: int = 1, seed: Seed = 0,
-                   config: SyntheticConfig | None = None) -> Record:  # fmt: skip
+def synthesize_ecg(
+    duration_s: float = 10.0,
+    fs: float = 500.0,
+    leads: int = 1,
+    seed: Seed = 0,
+    config: SyntheticConfig | None = None,
+) -> Record:
     """A synthetic ECG record (mV) with exact labels and waves on every lead.
 
     The whole record is labelled (no ignore). Waves cut by the record's edges keep ``None``
@@ -404,12 +423,19 @@ def synthesize_ecg(duration_s: float = 10.0, fs: float = 500.0, leads: int = 1, 
     signal = _render_beats(train, fs, 0, n) + _render_noise(noise, seed, fs, 0, n)
     samples, present = _wave_samples(train, fs)
     return Record(
-        signal=signal.astype(np.float32), fs=float(fs), channels=lead_names(leads),
-        name=f"synthetic/{_seed_name(seed)}", labels=_paint(samples, present, n),
+        signal=signal.astype(np.float32),
+        fs=float(fs),
+        channels=lead_names(leads),
+        name=f"synthetic/{_seed_name(seed)}",
+        labels=_paint(samples, present, n),
         waves=_waves(samples, present, n),
-        metadata={"database": "synthetic", "seed": seed, "mains_hz": noise.mains_f,
-                  "config": asdict(cfg)},
-    )  # fmt: skip
+        metadata={
+            "database": "synthetic",
+            "seed": seed,
+            "mains_hz": noise.mains_f,
+            "config": asdict(cfg),
+        },
+    )
 
 
 def _seed_name(seed: Seed) -> str:
@@ -431,13 +457,21 @@ def synthetic_records(
     return [synthesize_ecg(duration_s, fs, leads, (seed, i), config) for i in range(n)]
 
 
-def write_synthetic_wfdb(path: str | os.PathLike[str], hours: float, fs: float = 500.0,
-                         leads: int = 2, seed: int = 0, config: SyntheticConfig | None = None,
-                         chunk_s: float = 600.0, annotations: bool = True) -> Path:  # fmt: skip
+def write_synthetic_wfdb(
+    path: str | os.PathLike[str],
+    hours: float,
+    fs: float = 500.0,
+    leads: int = 2,
+    seed: int = 0,
+    config: SyntheticConfig | None = None,
+    chunk_s: float = 600.0,
+    annotations: bool = True,
+) -> Path:
     """Write a long synthetic record as WFDB (format 16, 1 µV per unit) chunk by chunk, so
     memory stays bounded whatever its length (24 h at 500 Hz, 2 leads: 43.2 M samples per
     lead, about 170 MB on disk). With ``annotations``, each lead's waves are written LUDB-style
-    (``(`` onset, ``p``/``N``/``t`` peak, ``)`` offset) to ``<path>.<lead name>``.
+    (``(`` onset, ``p``/``N``/``t`` peak, ``)`` offset) to ``<path>.<lead name>``; a wave
+    cut by the record's edge before its peak is left out (its lone mark would name no wave).
 
     Returns the record path (without suffix); read it with
     :func:`~sigseg.data.readers.open_signal`. The samples equal :func:`synthesize_ecg`'s for
@@ -469,30 +503,48 @@ def write_synthetic_wfdb(path: str | os.PathLike[str], hours: float, fs: float =
             f.write(digital.T.tobytes())
     names = lead_names(leads)
     header = wfdb.Record(
-        record_name=base.name, n_sig=leads, fs=fs, sig_len=n, file_name=[dat.name] * leads,
-        fmt=["16"] * leads, adc_gain=[_ADC_GAIN] * leads, baseline=[0] * leads,
-        units=["mV"] * leads, sig_name=names, adc_res=[16] * leads, adc_zero=[0] * leads,
-        init_value=[int(v) for v in first], block_size=[0] * leads,
+        record_name=base.name,
+        n_sig=leads,
+        fs=fs,
+        sig_len=n,
+        file_name=[dat.name] * leads,
+        fmt=["16"] * leads,
+        adc_gain=[_ADC_GAIN] * leads,
+        baseline=[0] * leads,
+        units=["mV"] * leads,
+        sig_name=names,
+        adc_res=[16] * leads,
+        adc_zero=[0] * leads,
+        init_value=[int(v) for v in first],
+        block_size=[0] * leads,
         checksum=[int((c + 32768) % 65536 - 32768) for c in checksum],
         comments=[f"sigseg synthetic ECG: seed {seed}, {hours:g} h at {fs:g} Hz"],
-    )  # fmt: skip
+    )
     header.wrheader(write_dir=str(base.parent))
     if annotations:
         _write_annotations(base, *_wave_samples(train, fs), n, fs, names)
     return base
 
 
-def _write_annotations(base: Path, samples: np.ndarray, present: np.ndarray, n: int,
-                       fs: float, names: list[str]) -> None:  # fmt: skip
+def _write_annotations(
+    base: Path, samples: np.ndarray, present: np.ndarray, n: int, fs: float, names: list[str]
+) -> None:
+    """One annotation file per lead, built with array operations (no per-wave objects), so
+    a day of beats costs tens of MB here; ``wfdb.wrann`` itself needs about 250 B a mark."""
     import wfdb
 
-    peak_symbol = {"P": "p", "QRS": "N", "T": "t"}
+    symbols = np.array(["(", "p", ")", "(", "N", ")", "(", "t", ")"])
     for lead, name in enumerate(names):
-        marks: list[tuple[int, str]] = []
-        for w in _waves(samples[:, lead : lead + 1], present[:, lead : lead + 1], n):
-            for s, sym in ((w.onset, "("), (w.peak, peak_symbol[w.kind]), (w.offset, ")")):
-                if s is not None:
-                    marks.append((s, sym))
-        marks.sort(key=lambda m: m[0])
-        wfdb.wrann(base.name, name, np.array([m[0] for m in marks], dtype=np.int64),
-                   symbol=[m[1] for m in marks], fs=fs, write_dir=str(base.parent))  # fmt: skip
+        marks = samples[:, lead].reshape(-1, 9)  # per beat: P, QRS, T x onset, peak, offset
+        peak_in = (marks[:, 1::3] >= 0) & (marks[:, 1::3] < n)  # waves whose peak is inside
+        wave_ok = np.repeat(present[:, lead] & peak_in, 3, axis=1)
+        keep = wave_ok & (marks >= 0) & (marks < n)
+        order = np.argsort(marks[keep], kind="stable")  # beats are in time order already
+        wfdb.wrann(
+            base.name,
+            name,
+            marks[keep][order],
+            symbol=list(np.broadcast_to(symbols, marks.shape)[keep][order]),
+            fs=fs,
+            write_dir=str(base.parent),
+        )
