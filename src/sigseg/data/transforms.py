@@ -1,17 +1,24 @@
-"""Signal preprocessing shared by training and inference.
+"""Signal preprocessing shared by training and inference, and transforms of whole records.
 
 :class:`Preprocessing` is what a checkpoint records and what inference re-applies, so a user
-never needs to know the rate or scaling a model runs at.
+never needs to know the rate or scaling a model runs at. The record transforms
+(:class:`Resample`, :class:`Bandpass`, :class:`Normalize`, :class:`RandomCrop`,
+:class:`Compose`) are small callables ``Record -> Record``; a crop or a resample moves the
+labels and waves with the signal.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from scipy import signal as sps
+
+from sigseg.data.record import Record, Wave
 
 NORMALIZATIONS = ("robust", "zscore", "none")
 
@@ -41,8 +48,9 @@ def resample_index(index: np.ndarray | int, fs_in: float, fs_out: float) -> np.n
     return np.rint(np.asarray(index, dtype=np.float64) * (fs_out / fs_in)).astype(np.int64)
 
 
-def resample_labels(labels: np.ndarray, fs_in: float, fs_out: float,
-                    length: int | None = None) -> np.ndarray:
+def resample_labels(
+    labels: np.ndarray, fs_in: float, fs_out: float, length: int | None = None
+) -> np.ndarray:
     """Per-sample labels ``(..., L)`` at ``fs_out``: each output sample takes the label of the
     input sample nearest in time. ``length`` defaults to ``ceil(L * fs_out / fs_in)``, the
     length :func:`resample_signal` gives."""
@@ -124,3 +132,157 @@ class Preprocessing:
 
     def normalize_window(self, x: np.ndarray) -> np.ndarray:
         return normalize_signal(x, self.normalize)
+
+
+# --- Record-level transforms: annotations move with the signal --------------------------------
+
+
+def _map_index(i: int | None, ratio: float, length: int) -> int | None:
+    return None if i is None else min(max(round(i * ratio), 0), length - 1)
+
+
+def resample_record(record: Record, fs: float) -> Record:
+    """Resample a record to ``fs``: the signal with :func:`resample_signal`, labels by the
+    nearest input sample in time, wave boundaries ``i -> round(i * fs / record.fs)``. Both
+    land within one output sample of where they were in time."""
+    if fs == record.fs:
+        return dataclasses.replace(record, metadata=dict(record.metadata))
+    signal = resample_signal(record.signal, record.fs, fs)
+    length = signal.shape[1]
+    labels = None
+    if record.labels is not None:
+        src = np.rint(np.arange(length) * (record.fs / fs)).astype(np.int64)
+        labels = record.labels[:, np.clip(src, 0, record.num_samples - 1)]
+    ratio = fs / record.fs
+    waves = [
+        Wave(w.kind, *(_map_index(i, ratio, length) for i in (w.onset, w.peak, w.offset)), w.lead)
+        for w in record.waves
+    ]
+    return dataclasses.replace(
+        record,
+        signal=signal,
+        fs=float(fs),
+        labels=labels,
+        waves=waves,
+        metadata=dict(record.metadata),
+    )
+
+
+def crop_record(record: Record, start: int, stop: int) -> Record:
+    """Samples ``start:stop`` of a record (``0 <= start < stop <= num_samples``). Waves are
+    shifted; a wave entirely outside is dropped, and a boundary or peak outside the crop
+    becomes ``None`` (the crop's edge is not the wave's onset)."""
+    if not 0 <= start < stop <= record.num_samples:
+        raise ValueError(
+            f"{record.name or 'record'}: crop {start}:{stop} outside 0:{record.num_samples}"
+        )
+    length = stop - start
+    waves = []
+    for w in record.waves:
+        marks = [i - start if i is not None else None for i in (w.onset, w.peak, w.offset)]
+        known = [i for i in marks if i is not None]
+        first = marks[0] if marks[0] is not None else min(known)
+        last = marks[2] if marks[2] is not None else max(known)
+        if last < 0 or first >= length:
+            continue
+        onset, peak, offset = (i if i is not None and 0 <= i < length else None for i in marks)
+        waves.append(Wave(w.kind, onset, peak, offset, w.lead))
+    labels = None if record.labels is None else record.labels[:, start:stop].copy()
+    return dataclasses.replace(
+        record,
+        signal=record.signal[:, start:stop].copy(),
+        labels=labels,
+        waves=waves,
+        metadata=dict(record.metadata),
+    )
+
+
+RecordTransform = Callable[[Record], Record]
+"""A transform: a callable from a :class:`Record` to a new :class:`Record` (inputs are never
+modified in place)."""
+
+
+def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+@dataclass(frozen=True)
+class Resample:
+    """Resample to ``fs`` Hz (see :func:`resample_record`)."""
+
+    fs: float
+
+    def __post_init__(self) -> None:
+        if not self.fs > 0:
+            raise ValueError(f"Resample: fs must be > 0, got {self.fs}")
+
+    def __call__(self, record: Record) -> Record:
+        return resample_record(record, self.fs)
+
+
+@dataclass(frozen=True)
+class Bandpass:
+    """Zero-phase Butterworth band-pass ``low..high`` Hz (see :func:`bandpass_signal`)."""
+
+    low: float
+    high: float
+    order: int = 2
+
+    def __call__(self, record: Record) -> Record:
+        x = bandpass_signal(record.signal, record.fs, self.low, self.high, self.order)
+        return dataclasses.replace(record, signal=x, metadata=dict(record.metadata))
+
+
+@dataclass(frozen=True)
+class Normalize:
+    """Per-channel normalization of the whole record (see :func:`normalize_signal`)."""
+
+    method: str = "robust"
+
+    def __post_init__(self) -> None:
+        if self.method not in NORMALIZATIONS:
+            raise ValueError(
+                f"unknown normalization {self.method!r}; choose one of {NORMALIZATIONS}"
+            )
+
+    def __call__(self, record: Record) -> Record:
+        x = normalize_signal(record.signal, self.method)
+        return dataclasses.replace(record, signal=x, metadata=dict(record.metadata))
+
+
+class RandomCrop:
+    """A random window of ``length`` samples (see :func:`crop_record`); a record shorter than
+    that is an error. ``rng``: a generator or seed (give each data-loader worker its own)."""
+
+    def __init__(self, length: int, rng: np.random.Generator | int | None = None) -> None:
+        if length < 1:
+            raise ValueError(f"RandomCrop: length must be >= 1, got {length}")
+        self.length = int(length)
+        self.rng = _generator(rng)
+
+    def __call__(self, record: Record) -> Record:
+        if record.num_samples < self.length:
+            raise ValueError(
+                f"{record.name or 'record'}: {record.num_samples} samples, "
+                f"shorter than the crop ({self.length})"
+            )
+        start = int(self.rng.integers(0, record.num_samples - self.length + 1))
+        return crop_record(record, start, start + self.length)
+
+    def __repr__(self) -> str:
+        return f"RandomCrop(length={self.length})"
+
+
+class Compose:
+    """Apply transforms in order."""
+
+    def __init__(self, transforms: Sequence[RecordTransform]) -> None:
+        self.transforms = list(transforms)
+
+    def __call__(self, record: Record) -> Record:
+        for t in self.transforms:
+            record = t(record)
+        return record
+
+    def __repr__(self) -> str:
+        return f"Compose({self.transforms!r})"
