@@ -137,25 +137,27 @@ class Preprocessing:
 # --- Record-level transforms: annotations move with the signal --------------------------------
 
 
-def _map_index(i: int | None, ratio: float, length: int) -> int | None:
-    return None if i is None else min(max(round(i * ratio), 0), length - 1)
+def _map_index(i: int | None, fs_in: float, fs_out: float, length: int) -> int | None:
+    return None if i is None else min(max(int(resample_index(i, fs_in, fs_out)), 0), length - 1)
 
 
 def resample_record(record: Record, fs: float) -> Record:
-    """Resample a record to ``fs``: the signal with :func:`resample_signal`, labels by the
-    nearest input sample in time, wave boundaries ``i -> round(i * fs / record.fs)``. Both
-    land within one output sample of where they were in time."""
+    """Resample a record to ``fs``: the signal with :func:`resample_signal`, labels with
+    :func:`resample_labels` (nearest input sample in time), wave marks with
+    :func:`resample_index`. Both land within one output sample of where they were in time."""
     if fs == record.fs:
         return dataclasses.replace(record, metadata=dict(record.metadata))
     signal = resample_signal(record.signal, record.fs, fs)
     length = signal.shape[1]
     labels = None
     if record.labels is not None:
-        src = np.rint(np.arange(length) * (record.fs / fs)).astype(np.int64)
-        labels = record.labels[:, np.clip(src, 0, record.num_samples - 1)]
-    ratio = fs / record.fs
+        labels = resample_labels(record.labels, record.fs, fs, length)
     waves = [
-        Wave(w.kind, *(_map_index(i, ratio, length) for i in (w.onset, w.peak, w.offset)), w.lead)
+        Wave(
+            w.kind,
+            *(_map_index(i, record.fs, fs, length) for i in (w.onset, w.peak, w.offset)),
+            w.lead,
+        )
         for w in record.waves
     ]
     return dataclasses.replace(
