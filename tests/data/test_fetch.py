@@ -37,12 +37,14 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 def mirror(ludb_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """PhysioNet's layout for two LUDB records (files linked, not copied): the version page
     under content/ and the files under files/ludb/1.0.1/, without an ANNOTATORS list, so the
-    per-lead annotation files must be fetched explicitly."""
+    per-lead annotation files must be fetched explicitly; and a QTDB page with no version."""
     site = tmp_path_factory.mktemp("site")
     page = site / "content" / "ludb"
     (page / "1.0.1").mkdir(parents=True)
     (page / "index.html").write_text("<p>Published: Sept. 2021.\nVersion: 1.0.1</p>\n")
     (page / "1.0.1" / "index.html").write_text("<p>LUDB</p>\n")
+    (site / "content" / "qtdb").mkdir()
+    (site / "content" / "qtdb" / "index.html").write_text("<p>QT Database</p>\n")
     files = site / "files" / "ludb" / "1.0.1"
     (files / "data").mkdir(parents=True)
     (files / "RECORDS").write_text("".join(f"data/{r}\n" for r in RECORDS))
@@ -78,7 +80,7 @@ def test_fetch_cli_one_record(
 ) -> None:
     dest = tmp_path / "out"
     code, out, err = run_cli(
-        capsys, "data", "fetch", "ludb", str(dest), "--base-url", mirror, "--record", "data/2"
+        capsys, "data", "fetch", "ludb", str(dest), "--base-url", mirror, "--record", "2"
     )
     assert code == 0, err
     assert "ludb 1.0.1" in out and "SIGSEG_DATA" in out
@@ -94,7 +96,9 @@ def test_fetch_errors(mirror: str, tmp_path: Path, capsys: pytest.CaptureFixture
         fetch_database("ludb", blocker, base_url=mirror)
     with pytest.raises(OSError, match="cannot write there"):
         fetch_database("ludb", blocker / "sub", base_url=mirror)
-    with pytest.raises(OSError, match="qtdb: download from http://127.0.0.1"):
+    with pytest.raises(OSError, match="ludb: download from http://127.0.0.1.*/files failed.*404"):
+        fetch_database("ludb", tmp_path / "l", base_url=f"{mirror}/files")  # not the site root
+    with pytest.raises(OSError, match="content/qtdb/ shows no 'Version:'"):
         fetch_database("qtdb", tmp_path / "q", base_url=mirror)
     code, _, err = run_cli(capsys, "data", "fetch", "ludb", str(blocker))
     assert code == 2 and err.startswith("error: ") and "not a folder" in err

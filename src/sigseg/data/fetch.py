@@ -31,10 +31,18 @@ class PhysioNetDatabase:
     version: str
     files: tuple[str, ...]
     annotators: tuple[str, ...]
+    record_folder: str = ""
+    """Where ``RECORDS`` puts the records (``data/`` for LUDB), so ``--record 5`` works."""
+
+    def record_path(self, name: str) -> str:
+        """``5`` -> ``data/5`` for LUDB; names already holding a folder are kept."""
+        return name if "/" in name else f"{self.record_folder}{name}"
 
 
 DATABASES: dict[str, PhysioNetDatabase] = {
-    "ludb": PhysioNetDatabase("ludb", "1.0.1", ("ludb.csv", "RECORDS", "LICENSE.txt"), LEADS),
+    "ludb": PhysioNetDatabase(
+        "ludb", "1.0.1", ("ludb.csv", "RECORDS", "LICENSE.txt"), LEADS, record_folder="data/"
+    ),
     "qtdb": PhysioNetDatabase("qtdb", "1.0.0", ("RECORDS",), ("q1c",)),
 }
 
@@ -59,19 +67,19 @@ def fetch_database(
     """Download database ``name`` (``ludb`` or ``qtdb``) into ``dest``, keeping PhysioNet's
     layout (LUDB records land in ``dest/data/``, which :func:`~sigseg.data.load_ludb` reads).
 
-    ``records``: only these (as listed in the database's ``RECORDS``, e.g. ``data/1``).
+    ``records``: only these (as listed in the database's ``RECORDS``, e.g. ``data/1``, or
+    just ``1``).
     Files already complete in ``dest`` are skipped unless ``overwrite``. Not thread-safe: it
     changes ``wfdb``'s download address while it runs."""
     import wfdb
-    from wfdb.io import download
 
     db = _database(name)
     folder = _writable_folder(Path(dest))
     base = (base_url or PHYSIONET).rstrip("/")
-    chosen = list(records) if records is not None else "all"
+    chosen = [db.record_path(r) for r in records] if records is not None else "all"
     try:
         with _physionet_at(base), contextlib.redirect_stdout(io.StringIO()):
-            version = download.get_version(db.slug)
+            version = _server_version(db.slug, base)
             wfdb.dl_database(
                 db.slug,
                 str(folder),
@@ -89,6 +97,18 @@ def fetch_database(
         version = f"{version} (sigseg was written against {db.version})"
     count = sum(1 for p in folder.rglob("*") if p.is_file())
     return FetchResult(database=name, version=version, path=folder, files=count)
+
+
+def _server_version(slug: str, base: str) -> str:
+    """The version the server publishes (``Version: x`` on ``<base>/content/<slug>/``)."""
+    from wfdb.io import download
+
+    try:
+        return str(download.get_version(slug))
+    except IndexError as exc:  # the page has no "Version:" line
+        raise OSError(
+            f"{base}/content/{slug}/ shows no 'Version:'; not a PhysioNet mirror?"
+        ) from exc
 
 
 def _database(name: str) -> PhysioNetDatabase:

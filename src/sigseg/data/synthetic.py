@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import lfilter
 
 from sigseg.data.record import CLASSES, Record, Wave
 
@@ -130,11 +131,7 @@ def _rr_intervals(
     mod = 0.5 * np.sin(
         2 * np.pi * rec.uniform(0.15, 0.35) * t + rec.uniform(0, 2 * np.pi)
     ) + 0.5 * np.sin(2 * np.pi * rec.uniform(0.05, 0.12) * t + rec.uniform(0, 2 * np.pi))
-    white = beats.standard_normal(n)
-    ar = np.empty(n)
-    ar[0] = white[0]
-    for i in range(1, n):  # short loop: one step per beat
-        ar[i] = 0.6 * ar[i - 1] + 0.8 * white[i]
+    ar = lfilter([0.8], [1.0, -0.6], beats.standard_normal(n))  # ar[i] = 0.6 ar[i-1] + 0.8 e[i]
     return mean_rr * np.clip(1 + cfg.hrv * (mod + 0.5 * ar), 0.6, 1.4)
 
 
