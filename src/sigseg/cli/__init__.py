@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from sigseg.cli import data, delineate, evaluate, export, models, train
+from sigseg.cli import compare, data, delineate, evaluate, export, models, train
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -27,6 +27,7 @@ app.command("export")(export.export)
 app.command("delineate")(delineate.delineate)
 app.add_typer(data.app, name="data")
 app.command("evaluate")(evaluate.evaluate)
+app.command("compare")(compare.compare)
 
 
 def main(argv: list[str] | None = None) -> None:
