@@ -71,6 +71,8 @@ def train(
     if model_options:
         cfg.model_options = {**cfg.model_options, **model_options}
     result = run_training(cfg, resume=resume)
+    if not result.primary:
+        return
     typer.echo(
         f"best {result.best} (val_strict_f1 {result.best_score:.4f}); "
         f"last {result.last}; config {result.config}; {result.seconds:.0f} s"

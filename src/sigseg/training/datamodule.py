@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
+from sigseg.data.augment import (
+    AmplitudeScale,
+    BaselineWander,
+    GaussianNoise,
+    LeadInversion,
+    RandomApply,
+    TimeStretch,
+)
 from sigseg.data.record import IGNORE_INDEX, Record
 from sigseg.data.transforms import Preprocessing, normalize_signal, resample_labels
 
-Augment = Callable[[np.ndarray, np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+Augment = Callable[[Record, np.random.Generator], Record]
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,7 @@ class Lead:
     signal: np.ndarray
     labels: np.ndarray
     name: str
+    fs: float
 
 
 def records_to_leads(records: Sequence[Record], preprocessing: Preprocessing) -> list[Lead]:
@@ -38,7 +47,7 @@ def records_to_leads(records: Sequence[Record], preprocessing: Preprocessing) ->
         labels = resample_labels(
             record.labels[0], record.fs, preprocessing.sampling_rate, signal.shape[-1]
         )
-        leads.append(Lead(signal, labels, record.name))
+        leads.append(Lead(signal, labels, record.name, preprocessing.sampling_rate))
     return leads
 
 
@@ -65,11 +74,30 @@ class CropDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         rng = np.random.default_rng([self.seed, self.epoch, index])
         lead = self.leads[index]
-        x, y = crop(lead.signal, lead.labels, self.crop_length, rng)
+        x, y = lead.signal, lead.labels
         if self.augment is not None:
-            x, y = self.augment(x, y, rng)
+            record = self.augment(Record(x, lead.fs, ["lead"] * len(x), labels=y[None]), rng)
+            assert record.labels is not None
+            x, y = record.signal, record.labels[0]
+        x, y = crop(x, y, self.crop_length, rng)
         x = normalize_signal(x, self.normalize)
         return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y.astype(np.int64))
+
+
+def default_augmentation(record: Record, rng: np.random.Generator) -> Record:
+    """The training recipe's light augmentation, drawn from ``rng`` (the item's generator):
+    amplitude scaling, white noise, baseline wander, a small time stretch (labels follow) and
+    occasional polarity inversion."""
+    steps = [
+        AmplitudeScale(0.7, 1.4, rng=rng),
+        RandomApply(GaussianNoise((20.0, 40.0), rng=rng), 0.5, rng=rng),
+        RandomApply(BaselineWander((0.0, 0.5), rng=rng), 0.5, rng=rng),
+        RandomApply(TimeStretch(0.9, 1.1, rng=rng), 0.3, rng=rng),
+        LeadInversion(0.1, rng=rng),
+    ]
+    for step in steps:
+        record = step(record)
+    return record
 
 
 def crop(
@@ -110,6 +138,23 @@ def pad_collate(
         torch.nn.functional.pad(y, (0, length - y.shape[-1]), value=IGNORE_INDEX) for _, y in batch
     ]
     return torch.stack(xs), torch.stack(ys)
+
+
+class EpochShuffle(Sampler[int]):
+    """A shuffle that depends only on ``(seed, epoch)``; Lightning calls :meth:`set_epoch`
+    before each epoch, so a resumed run sees the same order as an uninterrupted one."""
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.size, self.seed, self.epoch = size, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(np.random.default_rng([self.seed, self.epoch]).permutation(self.size).tolist())
 
 
 class SegmentationDataModule(L.LightningDataModule):
@@ -153,12 +198,10 @@ class SegmentationDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         assert self.train_set is not None
-        generator = torch.Generator().manual_seed(self.seed + 7919 * self.train_set.epoch)
         return DataLoader(
             self.train_set,
             batch_size=self.batch_size,
-            shuffle=True,
-            generator=generator,
+            sampler=EpochShuffle(len(self.train_set), self.seed),
             num_workers=self.num_workers,
             drop_last=False,
             persistent_workers=False,

@@ -9,6 +9,7 @@ state, for ``resume``) and ``metrics.csv``.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,11 @@ from lightning.pytorch.loggers import CSVLogger
 from sigseg.checkpoint import save_checkpoint
 from sigseg.data.transforms import Preprocessing
 from sigseg.training.config import TrainConfig
-from sigseg.training.datamodule import SegmentationDataModule, data_loader_for
+from sigseg.training.datamodule import (
+    SegmentationDataModule,
+    data_loader_for,
+    default_augmentation,
+)
 from sigseg.training.module import SegmentationTask
 
 MONITOR = "val_strict_f1"
@@ -34,6 +39,8 @@ class TrainResult:
     best_score: float
     epochs: int
     seconds: float
+    primary: bool = True
+    """False in the extra processes of a multi-process (DDP) run, which write no files."""
 
 
 class ExportSafetensors(Callback):
@@ -84,8 +91,11 @@ def _devices(value: str) -> int | str:
     return int(value) if value.isdigit() else value
 
 
-def train(config: TrainConfig, resume: str | Path | None = None) -> TrainResult:
-    """Train as ``config`` says (resuming from a Lightning ``.ckpt`` when given)."""
+def train(
+    config: TrainConfig, resume: str | Path | None = None, callbacks: Sequence[Callback] = ()
+) -> TrainResult:
+    """Train as ``config`` says (resuming from a Lightning ``.ckpt`` when given); extra
+    Lightning ``callbacks`` join the run's own."""
     start = time.perf_counter()
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -102,18 +112,13 @@ def train(config: TrainConfig, resume: str | Path | None = None) -> TrainResult:
         synthetic_seconds=config.synthetic_seconds,
         seed=config.seed,
     )
-    augment = None
-    if config.augment:
-        from sigseg.data.augment import default_augmentation
-
-        augment = default_augmentation()
     datamodule = SegmentationDataModule(
         load,
         preprocessing,
         config.crop_length,
         config.batch_size,
         config.seed,
-        augment=augment,
+        augment=default_augmentation if config.augment else None,
         num_workers=config.num_workers,
     )
     task = SegmentationTask(
@@ -126,7 +131,7 @@ def train(config: TrainConfig, resume: str | Path | None = None) -> TrainResult:
         config.sampling_rate,
     )
     exporter = ExportSafetensors(out_dir, config, preprocessing)
-    callbacks: list[Callback] = [
+    callbacks_: list[Callback] = [
         exporter,
         _EpochSeed(),
         ModelCheckpoint(
@@ -138,8 +143,9 @@ def train(config: TrainConfig, resume: str | Path | None = None) -> TrainResult:
             save_last=True,
         ),
     ]
+    callbacks_ = [*callbacks_, *callbacks]
     if config.patience > 0:
-        callbacks.append(EarlyStopping(MONITOR, mode="max", patience=config.patience))
+        callbacks_.append(EarlyStopping(MONITOR, mode="max", patience=config.patience))
     trainer = L.Trainer(
         max_epochs=config.epochs,
         max_time={"minutes": config.max_minutes} if config.max_minutes > 0 else None,
@@ -148,7 +154,7 @@ def train(config: TrainConfig, resume: str | Path | None = None) -> TrainResult:
         strategy=config.strategy,
         num_nodes=config.num_nodes,
         deterministic=True,
-        callbacks=callbacks,
+        callbacks=callbacks_,
         logger=CSVLogger(save_dir=out_dir, name="", version=""),
         enable_progress_bar=config.progress,
         enable_model_summary=False,
@@ -164,4 +170,5 @@ def train(config: TrainConfig, resume: str | Path | None = None) -> TrainResult:
         best_score=exporter.best_score,
         epochs=trainer.current_epoch,
         seconds=time.perf_counter() - start,
+        primary=trainer.is_global_zero,
     )
