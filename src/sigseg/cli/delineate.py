@@ -32,7 +32,11 @@ def delineate(
         help="Pretrained name or checkpoint/ONNX path (default: the shipped ECG model).",
     ),
     out: Path = typer.Option(Path("delineation"), "--out", help="Output folder."),
-    fs: float = typer.Option(None, "--fs", help="Sampling rate for CSV/NumPy inputs (Hz)."),
+    fs: float = typer.Option(
+        None,
+        "--fs",
+        help="Sampling rate of CSV/NumPy inputs (Hz); WFDB and EDF files give their own.",
+    ),
     combine_leads: bool = typer.Option(
         False, "--combine-leads", help="Also fuse all leads into one delineation."
     ),
@@ -59,7 +63,8 @@ def delineate(
             )
             typer.echo(f"{path}: {written}")
         except (ValueError, OSError) as err:
-            failures.append(f"{path}: {err}")
+            message = str(err)
+            failures.append(message if str(path) in message else f"{path}: {message}")
     if failures:
         typer.echo(f"{len(failures)} of {len(inputs)} input(s) failed:", err=True)
         for line in failures:
@@ -84,7 +89,7 @@ def delineate_file(
     backend: object, path: Path, out: Path, *, fs: float | None, combine_leads: bool, plot: bool
 ) -> str:
     """Delineate one recording and write its outputs; returns a one-line summary."""
-    from sigseg.data.readers import open_signal
+    from sigseg.data.readers import open_signal, signal_format
     from sigseg.inference.delineate import delineate_signal
     from sigseg.inference.waves import beat_intervals
     from sigseg.outputs import (
@@ -95,7 +100,8 @@ def delineate_file(
         write_wfdb_annotations,
     )
 
-    reader = open_signal(path, fs)
+    # --fs is for files that do not store their rate (CSV, NumPy); WFDB and EDF say theirs
+    reader = open_signal(path, fs if signal_format(path) in ("csv", "numpy") else None)
     name = Path(reader.name).name
     result = delineate_signal(
         backend, reader, channels=list(reader.channels), combine_leads=combine_leads
