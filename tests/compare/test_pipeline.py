@@ -65,6 +65,9 @@ def test_outputs_and_keys(compared: Path) -> None:
     assert command.startswith("sigseg compare ") and "--models dilated-seed" in command
     assert "--set synthetic_train=4" in command and f"--out {compared}" in command
     assert results["data"]["source"] == "synthetic"
+    assert results["recipe"]["data"] == "synthetic"  # training reads what the test scores
+    train_config = (compared / "runs" / "dilated-seed-seed0" / "train" / "config.yaml").read_text()
+    assert "data: synthetic" in train_config and "limit_train_batches: 1" in train_config
     assert results["data"]["test_leads"] == 4  # 2 records x 2 synthetic leads
     assert {"cpu", "logical_cores", "ram_gib"} <= set(results["machine"])
     assert {"torch", "lightning", "numpy", "neurokit2", "sigseg"} <= set(results["versions"])

@@ -102,9 +102,10 @@ def compare(
         changes["train_options"] = {**base.train_options, **_pairs(option, "--set")}
     config = dataclasses.replace(base, **changes)
 
-    if not as_json:
-        logging.getLogger("lightning").setLevel(logging.WARNING)
-        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    import lightning.pytorch  # noqa: F401  (it sets its loggers' level when imported)
+
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)  # our own log says what runs
     warnings.filterwarnings("ignore", module="lightning")
     log = (lambda msg: typer.echo(msg, err=True)) if as_json else typer.echo
     result = run_compare(config, command=_command_line(ctx), log=log)

@@ -97,11 +97,12 @@ def measure_costs(
     train_steps: int,
     val_examples: int,
     val_length: int,
-    repeats: int = 3,
+    repeats: int = 5,
 ) -> Costs:
     """Time ``repeats`` training steps (after one warm-up) on a random batch of the training
     shape, and one validation forward on a batch of the validation shape; median step time.
-    The validation pass is extrapolated to ``val_examples`` leads."""
+    The validation pass is extrapolated to ``val_examples`` leads. Data loading (a few ms per
+    batch on LUDB) and decoding are left out: the model dominates."""
     import torch
 
     from sigseg.models import create_model

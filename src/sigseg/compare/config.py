@@ -134,9 +134,22 @@ class CompareConfig:
         unknown = sorted(set(self.model_overrides) - set(self.models))
         if unknown:
             raise ValueError(f"compare: overrides for models not compared: {', '.join(unknown)}")
-        reserved = sorted({"model", "model_options", "seed", "out_dir"} & set(self.train_options))
+        fixed = {
+            "model",
+            "model_options",
+            "seed",
+            "out_dir",
+            "epochs",
+            "max_minutes",
+            "data",
+            "data_root",
+        }
+        reserved = sorted(fixed & set(self.train_options))
         if reserved:
-            raise ValueError(f"compare: train_options cannot set {', '.join(reserved)}")
+            raise ValueError(
+                f"compare: train_options cannot set {', '.join(reserved)} (the comparison sets "
+                "them: use models, seeds, budget, data and data_root)"
+            )
         for run in plan_runs(self):  # fail now, not an hour in, on a bad name or option
             resolve_config(run.model, **run.model_options)
 
@@ -205,12 +218,19 @@ class RunSpec:
 
 
 def plan_runs(config: CompareConfig) -> list[RunSpec]:
-    """Every training run of a comparison, main runs first, ablation points after; an ablation
-    point identical to a main run (same resolved model and seed) is merged into it."""
+    """Every training run of a comparison: the main runs seed by seed (every model's first seed,
+    then every model's second...), then the ablation points; an ablation point identical to a
+    main run (same resolved model and seed) is merged into it.
+
+    >>> [r.run_id for r in plan_runs(CompareConfig(models=("unet", "dilated"), seeds=(0, 1),
+    ...                                            ablation_levels=(2, 8)))]
+    ['unet-seed0', 'dilated-seed0', 'unet-seed1', 'dilated-seed1', 'dilated-L2-seed0']
+    """
     runs: list[RunSpec] = []
-    for name in config.models:
-        options = {**config.model_options, **config.model_overrides.get(name, {})}
-        runs += [RunSpec(name, name, options, seed) for seed in config.seeds]
+    for seed in config.seeds:  # seed-major: after the first seed, every model has a result
+        for name in config.models:
+            options = {**config.model_options, **config.model_overrides.get(name, {})}
+            runs.append(RunSpec(name, name, options, seed))
     identities = {
         (json.dumps(r.model_identity(), sort_keys=True), r.seed): i for i, r in enumerate(runs)
     }

@@ -30,7 +30,13 @@ from typing import Any
 from sigseg.atomic import write_text
 from sigseg.compare.aggregate import aggregate, flatten
 from sigseg.compare.baseline import NeuroKitDelineator
-from sigseg.compare.budget import BudgetPlan, measure_costs, plan_budget, steps_per_epoch
+from sigseg.compare.budget import (
+    BudgetPlan,
+    Costs,
+    measure_costs,
+    plan_budget,
+    steps_per_epoch,
+)
 from sigseg.compare.config import CompareConfig, RunSpec, fingerprint, plan_runs
 from sigseg.data.record import Record, Wave
 
@@ -80,8 +86,9 @@ def resolve_source(config: CompareConfig) -> tuple[str, str | None]:
 
 
 def load_data(config: CompareConfig, recipe: dict[str, Any]) -> CompareData:
-    """Test records (the first ``test_records`` of the split) and the training set's size."""
-    source, root = resolve_source(config)
+    """Test records (the first ``test_records`` of the split) and the training set's size,
+    from the source the recipe trains on."""
+    source, root = recipe["data"], recipe["data_root"]
     if source == "ludb":
         from sigseg.data.ludb import load_ludb
 
@@ -103,10 +110,11 @@ def load_data(config: CompareConfig, recipe: dict[str, Any]) -> CompareData:
 
 def train_recipe(config: CompareConfig) -> dict[str, Any]:
     """The training options every run shares (a :class:`TrainConfig` dict without the model,
-    seed and output folder)."""
+    seed, output folder and length), on the data :func:`resolve_source` picks."""
     from sigseg.training import TrainConfig
 
-    values = {"progress": False, **config.train_options}
+    source, root = resolve_source(config)
+    values = {"progress": False, **config.train_options, "data": source, "data_root": root}
     recipe = TrainConfig.from_dict(values, source="compare train_options").to_dict()
     for key in ("model", "model_options", "seed", "out_dir", "max_minutes", "epochs"):
         recipe.pop(key)
@@ -124,6 +132,9 @@ class _Context:
     data: CompareData
     recipe: dict[str, Any]
     log: Log
+    costs: dict[str, Costs] = dataclasses.field(default_factory=dict)
+    """Measured costs per model identity: measured once, shared by the model's seeds, so
+    every seed of a model gets the same number of epochs."""
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -201,9 +212,12 @@ def _train(spec: RunSpec, ctx: _Context, run_dir: Path, train_fp: str) -> dict[s
         return saved
     recipe, budget = ctx.recipe, ctx.config.budget
     costs = None
-    if budget.kind == "minutes":
+    identity = json.dumps(spec.model_identity(), sort_keys=True)
+    if budget.kind == "minutes" and identity in ctx.costs:
+        costs = ctx.costs[identity]
+    elif budget.kind == "minutes":
         sr = float(recipe["sampling_rate"])
-        costs = measure_costs(
+        costs = ctx.costs[identity] = measure_costs(
             spec.model,
             spec.model_options,
             sampling_rate=sr,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from sigseg.atomic import atomic_path
-from sigseg.data.record import Record
+from sigseg.data.record import IGNORE_INDEX, Record
 
 COLORS = {"P": "tab:blue", "QRS": "tab:red", "T": "tab:green"}
 TOLERANCES = (("strict", "strict"), ("150ms", "150 ms"))
@@ -132,9 +132,14 @@ def plot_delineation(
     for kind, onset, _peak, offset in reference:
         if kind in COLORS and onset is not None and offset is not None:
             top.axvspan(onset / fs, (offset + 1) / fs, color=COLORS[kind], alpha=0.2, lw=0)
+    if record.labels is not None:  # grey out the unannotated edges (not scored)
+        annotated = np.flatnonzero(record.labels[lead] != IGNORE_INDEX)
+        if annotated.size:
+            top.axvspan(0, annotated[0] / fs, color="0.85", lw=0)
+            top.axvspan((annotated[-1] + 1) / fs, record.duration, color="0.85", lw=0)
     top.set_title(
         f"{record.name}, lead {record.channels[lead]}: reference (shaded) and "
-        "delineations (P blue, QRS red, T green)"
+        "delineations (P blue, QRS red, T green; grey: not annotated, not scored)"
     )
     top.set_ylabel("mV")
     for i, (_, waves) in enumerate(rows):

@@ -257,7 +257,8 @@ def format_report(results: Mapping[str, Any]) -> str:
         *headline_table(results),
         "",
         "MMAC/s: multiply-accumulates per second of signal (torch flop counter). RF: receptive "
-        "field at the model's rate. train: wall time of the training run, including validation. "
+        "field at the model's rate. train: wall time of the training run, including data "
+        "setup and validation. "
         "fwd ksamples/s: model forward on one 12-lead 10-s record's windows at the model rate, "
         "median of repeats. x real time: end-to-end `predict_long` on a 12-lead 10-s 500-Hz "
         "record, lead-seconds per second. peak MiB: rise of the resident set size (psutil "
