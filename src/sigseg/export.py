@@ -6,14 +6,13 @@ under the key ``"sigseg"``, a JSON description like a checkpoint's (architecture
 sampling rate, preprocessing, library version), so :class:`~sigseg.inference.backends.OnnxBackend`
 runs it with the right preprocessing and nobody needs the Python model to use the file.
 
-How: ``torch.export`` with dynamic dimensions, then the ONNX exporter (``dynamo=True``). Two
-fixes make every model in the zoo export with a truly dynamic length:
+How: ``torch.export`` with dynamic dimensions, then the ONNX exporter (``dynamo=True``). One
+fix makes every model in the zoo export with a truly dynamic length:
 
-* scaled-dot-product attention is decomposed into matmul + softmax before conversion, because
-  the ONNX translation accepts only 4-D inputs and windowed attention uses 5-D ones;
-* Python floor division of symbolic sizes (``-(-length // window)``) is translated with floor
-  semantics; the stock translation truncates, which is wrong for negative operands and made
-  the windowed-attention graph crop to the wrong length.
+scaled-dot-product attention is decomposed into matmul + softmax before conversion, because
+the ONNX translation accepts only 4-D inputs and windowed attention uses 5-D ones. (Sizes are
+computed with non-negative floor divisions, e.g. ``(length + w - 1) // w``: the stock ONNX
+translation of ``//`` truncates, which differs from floor only for negative operands.)
 
 Should that path fail for some model, the TorchScript exporter (``dynamo=False``) with
 ``dynamic_axes`` is tried instead, with a warning; check its output with :func:`check_onnx`.
@@ -32,10 +31,9 @@ import io
 import json
 import logging
 import math
-import operator
 import os
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -155,22 +153,6 @@ def _sdpa_math(
     return torch.matmul(torch.softmax(scores, dim=-1), value)
 
 
-def _floordiv_translation() -> Callable[..., Any]:
-    """ONNX translation of Python ``//`` on symbolic sizes with floor (not truncation)
-    semantics, as in onnxscript's ``aten::floor_divide`` for signed integers."""
-    from onnxscript import BOOL, INT64
-    from onnxscript import opset18 as op
-
-    def floordiv(self: Any, other: Any) -> Any:
-        offset = op.And(
-            op.Equal(op.Less(self, 0), op.Greater(other, 0)),
-            op.Cast(op.Mod(self, other), to=BOOL.dtype),
-        )
-        return op.Sub(op.Div(self, other), op.Cast(offset, to=INT64.dtype))
-
-    return floordiv
-
-
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Silence the exporters' progress prints and deprecation chatter."""
@@ -204,7 +186,6 @@ def _export_dynamo(model: nn.Module, example: torch.Tensor, opset: int) -> Any:
             output_names=[OUTPUT_NAME],
             opset_version=opset,
             verbose=False,
-            custom_translation_table={operator.floordiv: _floordiv_translation()},
         )
     assert onnx_program is not None
     return onnx_program.model_proto

@@ -62,7 +62,7 @@ class MultiHeadSelfAttention(nn.Module):
     ) -> torch.Tensor:
         n, h, length, d = q.shape
         w = self.window
-        chunks = -(-length // w)
+        chunks = (length + w - 1) // w
         pad = chunks * w - length
         q, k, v = (F.pad(t, (0, 0, 0, pad)) for t in (q, k, v))
         valid = torch.arange(chunks * w, device=q.device) < length
