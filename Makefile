@@ -16,8 +16,22 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+LUDB ?= ../shared/data/ludb
+DEMO := demo-output
+
+# The main job: the model zoo, an ECG delineated by the shipped model (an LUDB test record when
+# ../shared is present, else a synthetic recording) with its plot, and the quick comparison.
 demo: $(STAMP)
 	$(BIN)/sigseg models
+	mkdir -p $(DEMO)
+	if [ -f $(LUDB)/10.hea ]; then \
+		$(BIN)/sigseg delineate $(LUDB)/10 --combine-leads --out $(DEMO)/delineation; \
+	else \
+		$(BIN)/sigseg data synth $(DEMO)/synthetic --hours 0.01 --leads 2 && \
+		$(BIN)/sigseg delineate $(DEMO)/synthetic --combine-leads --out $(DEMO)/delineation; \
+	fi
+	@echo "plot: $$(ls $(DEMO)/delineation/*.png)"
+	SIGSEG_DATA=$(LUDB) $(BIN)/sigseg compare --quick --out $(DEMO)/compare
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -30,4 +44,4 @@ pretrained: $(STAMP)
 	SIGSEG_DATA=$${SIGSEG_DATA:-../shared/data/ludb} $(BIN)/python -m sigseg.pretrained.build runs/pretrained
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) build *.egg-info src/*.egg-info $(DEMO)

@@ -1,0 +1,48 @@
+"""The README stays true: every ``sigseg`` command it shows names a real subcommand and only
+options that subcommand accepts (behaviour is tested per command elsewhere)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_commands() -> list[list[str]]:
+    blocks = re.findall(r"```bash\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    commands = []
+    for block in blocks:
+        for line in block.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith(".venv/bin/sigseg "):
+                commands.append(shlex.split(line)[1:])
+    return commands
+
+
+def test_readme_shows_the_two_commands_and_sigseg_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "make demo" in text and "make test" in text
+    assert len(readme_commands()) >= 8
+
+
+def test_every_readme_command_uses_existing_options() -> None:
+    helps: dict[str, str] = {}
+    for args in readme_commands():
+        sub = args[:2] if args[0] == "data" else args[:1]
+        key = " ".join(sub)
+        if key not in helps:
+            result = subprocess.run(
+                [sys.executable, "-m", "sigseg", *sub, "--help"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env={"COLUMNS": "200", "PATH": ""},
+            )
+            assert result.returncode == 0, f"sigseg {key}: {result.stderr}"
+            helps[key] = result.stdout
+        for option in (a.split("=", 1)[0] for a in args if a.startswith("-")):
+            assert option in helps[key], f"README: sigseg {key} has no option {option}"
