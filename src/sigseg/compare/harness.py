@@ -498,7 +498,11 @@ def run_compare(
             "data": data.describe(),
             "decoding": _decoding(),
         }
-        baseline = run_baseline(ctx) if config.baseline else None
+        baseline = None
+        if config.baseline and _has_neurokit():
+            baseline = run_baseline(ctx)
+        elif config.baseline:
+            log("NeuroKit2 is not installed (pip install 'sigseg[baselines]'): no baseline row")
         specs = plan_runs(config)
         runs: list[dict[str, Any]] = []
         failed: list[str] = []
@@ -543,6 +547,12 @@ def run_compare(
     finally:
         torch.set_num_threads(previous_threads)
     return CompareOutput(out, report, results_path, plots, failed)
+
+
+def _has_neurokit() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("neurokit2") is not None
 
 
 def _decoding() -> dict[str, Any]:
