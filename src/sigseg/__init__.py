@@ -1,6 +1,7 @@
 """sigseg: 1D signal segmentation in PyTorch.
 
-Public API (no I/O at import)::
+Public API (no I/O at import; torch is imported on first use, so ``import sigseg.data`` stays
+light)::
 
     import sigseg
     model = sigseg.create_model("hybrid", in_channels=1, num_classes=4)
@@ -9,15 +10,26 @@ Public API (no I/O at import)::
     model, info = sigseg.load_checkpoint("model.safetensors")
 """
 
-from sigseg.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from sigseg.models import SegmentationModel, create_model, list_architectures, list_models
+from __future__ import annotations
 
-__all__ = [
-    "CheckpointError",
-    "SegmentationModel",
-    "create_model",
-    "list_architectures",
-    "list_models",
-    "load_checkpoint",
-    "save_checkpoint",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "CheckpointError": "sigseg.checkpoint",
+    "load_checkpoint": "sigseg.checkpoint",
+    "save_checkpoint": "sigseg.checkpoint",
+    "SegmentationModel": "sigseg.models",
+    "create_model": "sigseg.models",
+    "list_architectures": "sigseg.models",
+    "list_models": "sigseg.models",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the public names lazily (PEP 562)."""
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'sigseg' has no attribute {name!r}")
