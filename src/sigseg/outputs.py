@@ -31,6 +31,31 @@ def annotation_extension(channel: str) -> str:
     return ext or "ann"
 
 
+RESERVED_EXTENSIONS = frozenset({"all", "png", "csv", "json", "hea", "dat"})
+"""Extensions a lead's annotation file must not take: the fused delineation's (``all``) and
+those of the other files written beside it or of a WFDB record that may share the folder."""
+
+
+def annotation_extensions(channels: Sequence[str]) -> list[str]:
+    """One distinct :func:`annotation_extension` per channel: a name that clashes with an
+    earlier channel's or a reserved one gets a number (``v1``, ``V1`` -> ``v1``, ``v12``), so
+    no lead's file overwrites another's.
+
+    >>> annotation_extensions(["I", "i", "png", "!!"])
+    ['i', 'i2', 'png2', 'ann']
+    """
+    taken = set(RESERVED_EXTENSIONS)
+    out = []
+    for channel in channels:
+        base = ext = annotation_extension(channel)
+        n = 2
+        while ext in taken:
+            ext, n = f"{base}{n}", n + 1
+        taken.add(ext)
+        out.append(ext)
+    return out
+
+
 def write_wfdb_annotations(
     out_dir: Path, record_name: str, extension: str, waves: Sequence[Wave], fs: float
 ) -> Path:

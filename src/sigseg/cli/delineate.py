@@ -56,10 +56,11 @@ def delineate(
     backend_ = load_backend(resolve_model(model), backend, device=device, threads=threads)
     _prepare_out(out)
     failures: list[str] = []
+    names: dict[str, Path] = {}  # output name -> input, so no input overwrites another's files
     for path in track(inputs, description="delineating", transient=True):
         try:
             written = delineate_file(
-                backend_, path, out, fs=fs, combine_leads=combine_leads, plot=plot
+                backend_, path, out, fs=fs, combine_leads=combine_leads, plot=plot, names=names
             )
             typer.echo(f"{path}: {written}")
         except (ValueError, OSError) as err:
@@ -86,14 +87,23 @@ def _prepare_out(out: Path) -> None:
 
 
 def delineate_file(
-    backend: object, path: Path, out: Path, *, fs: float | None, combine_leads: bool, plot: bool
+    backend: object,
+    path: Path,
+    out: Path,
+    *,
+    fs: float | None,
+    combine_leads: bool,
+    plot: bool,
+    names: dict[str, Path] | None = None,
 ) -> str:
-    """Delineate one recording and write its outputs; returns a one-line summary."""
+    """Delineate one recording and write its outputs; returns a one-line summary. ``names``
+    maps the output names already written in this run to their inputs: an input whose name
+    is taken is refused rather than overwriting the earlier one's files."""
     from sigseg.data.readers import open_signal, signal_format
     from sigseg.inference.delineate import delineate_signal
     from sigseg.inference.waves import beat_intervals
     from sigseg.outputs import (
-        annotation_extension,
+        annotation_extensions,
         plot_delineation,
         wave_rows,
         write_table,
@@ -102,20 +112,27 @@ def delineate_file(
 
     # --fs is for files that do not store their rate (CSV, NumPy); WFDB and EDF say theirs
     reader = open_signal(path, fs if signal_format(path) in ("csv", "numpy") else None)
-    name = Path(reader.name).name
+    name = Path(reader.name).name or "record"
+    if names is not None:
+        if name in names:
+            reader.close()
+            raise ValueError(
+                f"{path}: output name {name!r} is already taken by {names[name]} in this run; "
+                "delineate it into another --out folder"
+            )
+        names[name] = path
     result = delineate_signal(
         backend, reader, channels=list(reader.channels), combine_leads=combine_leads
     )
-    groups: list[tuple[str, list]] = [
-        (ch, result.lead_waves(i)) for i, ch in enumerate(result.channels)
+    extensions = annotation_extensions(result.channels)
+    groups: list[tuple[str, str, list]] = [
+        (ch, extensions[i], result.lead_waves(i)) for i, ch in enumerate(result.channels)
     ]
     if result.fused is not None:
-        groups.append(("all", result.fused))
+        groups.append(("all", "all", result.fused))
     intervals = []
-    for lead, waves in groups:
-        write_wfdb_annotations(
-            out, name, annotation_extension(lead) if lead != "all" else "all", waves, reader.fs
-        )
+    for lead, ext, waves in groups:
+        write_wfdb_annotations(out, name, ext, waves, reader.fs)
         intervals += [{"lead": lead, **row} for row in beat_intervals(waves, reader.fs)]
     all_waves = result.waves + (result.fused or [])
     write_table(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 import csv
 import io
+import re
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -112,7 +113,7 @@ def _check_fs(fs: float | None, path: Path) -> float:
     if fs is None:
         raise ValueError(f"{path}: sampling rate unknown; pass fs (Hz)")
     if not np.isfinite(fs) or fs <= 0:
-        raise ValueError(f"{path}: sampling rate must be > 0 Hz, got {fs}")
+        raise ValueError(f"{path}: sampling rate must be a finite number > 0 Hz, got {fs}")
     return float(fs)
 
 
@@ -138,6 +139,7 @@ class WfdbReader(SignalReader):
             raise ValueError(f"{header}: the record has no signals")
         if not head.sig_len:
             raise ValueError(f"{header}: the record has no samples (or no length in header)")
+        _check_header_fs(header, head.fs)
         self.fs = _check_fs(head.fs, header)
         self.channels = [str(c) for c in head.sig_name]
         self.num_samples = int(head.sig_len)
@@ -160,6 +162,22 @@ class WfdbReader(SignalReader):
                 f"{self.path}: cannot read WFDB samples {start}:{stop} ({exc})"
             ) from exc
         return rec.p_signal.T
+
+
+def _check_header_fs(header: Path, parsed: float) -> None:
+    """Refuse a record line whose sampling-rate field ``wfdb`` did not read as written: it
+    silently falls back to 250 Hz on a field such as ``-500`` and misreads ``1e9``."""
+    lines = header.read_text(encoding="latin-1").splitlines()
+    fields = next((ln.split() for ln in lines if ln.strip() and not ln.startswith("#")), [])
+    if len(fields) < 3:
+        return  # no rate field: WFDB's documented default (250 Hz) applies
+    text = re.split(r"[/(]", fields[2], maxsplit=1)[0]
+    try:
+        written = float(text)
+    except ValueError:
+        written = float("nan")
+    if not written == parsed:
+        raise ValueError(f"{header}: unreadable sampling rate {fields[2]!r} in the record line")
 
 
 def wfdb_base(path: str | Path) -> Path:
@@ -255,20 +273,20 @@ class ArrayReader(SignalReader):
 
 def _as_channels_first(array: np.ndarray, path: Path) -> np.ndarray:
     if array.dtype.kind not in "biuf":
-        raise ValueError(f"{path}: signal must be numeric, got dtype {array.dtype}")
+        raise ValueError(f"{path}: signal must be real numbers, got dtype {array.dtype}")
     if array.ndim == 1:
         array = array[None, :]
     if array.ndim != 2:
         raise ValueError(
             f"{path}: signal must be (channels, samples) or (samples,), got shape {array.shape}"
         )
+    if array.size == 0:
+        raise ValueError(f"{path}: the signal is empty (shape {array.shape})")
     if array.shape[0] > array.shape[1]:
         raise ValueError(
             f"{path}: shape {array.shape} has more channels than samples; save "
             "it as (channels, samples) (transpose it)"
         )
-    if array.shape[1] == 0:
-        raise ValueError(f"{path}: the signal has no samples")
     return array
 
 
@@ -395,6 +413,8 @@ def signal_format(path: str | Path) -> str:
     suffix = path.suffix.lower()
     if suffix in WFDB_SUFFIXES or path.with_name(path.name + ".hea").is_file():
         return "wfdb"
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder, not a signal file")
     for fmt, suffixes in (("edf", EDF_SUFFIXES), ("csv", CSV_SUFFIXES), ("numpy", NUMPY_SUFFIXES)):
         if suffix in suffixes:
             return fmt

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from sigseg.inference.backends import Backend
 
 STACKINGS = ("mean", "max")
+MAX_RATE_RATIO = 1000.0
+"""Signals more than this factor above or below the model's rate are refused (a wrong rate,
+and resampling them would take unbounded time or memory)."""
 DEFAULT_CHUNK = 1 << 16  # model-rate samples per chunk: ~4.4 min at 250 Hz
 
 
@@ -406,7 +409,10 @@ class ArraySource:
 
 
 def _as_2d(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":  # complex would lose its imaginary part, strings parse
+        raise ValueError(f"signal must be real numbers, got dtype {x.dtype}")
+    x = x.astype(np.float32, copy=False)
     if x.ndim == 1:
         x = x[None]
     if x.ndim != 2:
@@ -462,6 +468,12 @@ class _ModelRateReader:
         self.source, self.prep = source, prep
         self.fs = float(source.fs)
         self.n_in = int(source.num_samples)
+        ratio = self.fs / prep.sampling_rate
+        if not 1 / MAX_RATE_RATIO <= ratio <= MAX_RATE_RATIO:
+            raise ValueError(
+                f"sampling rate {self.fs:g} Hz is more than {MAX_RATE_RATIO:g} times away from "
+                f"the model's {prep.sampling_rate:g} Hz; check the rate"
+            )
         same = math.isclose(self.fs, prep.sampling_rate, rel_tol=1e-12)
         self.up, self.down = (1, 1) if same else resample_ratio(self.fs, prep.sampling_rate)
         self.num_samples = -(-self.n_in * self.up // self.down)
@@ -497,6 +509,13 @@ def _checked(x: np.ndarray, start: int, stop: int) -> np.ndarray:
     if x.ndim != 2 or x.shape[-1] != stop - start:
         raise ValueError(
             f"source.read({start}, {stop}) returned shape {x.shape}, expected (C, {stop - start})"
+        )
+    bad = ~np.isfinite(x)
+    if bad.any():  # NaN would spread through normalization and the model into every wave
+        channel, sample = np.argwhere(bad)[np.argmin(np.argwhere(bad)[:, 1])]
+        raise ValueError(
+            f"NaN/Inf samples (first at sample {start + int(sample)}, channel {int(channel)}); "
+            "fill or cut the gaps before segmenting"
         )
     return x
 
