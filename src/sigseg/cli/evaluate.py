@@ -81,7 +81,7 @@ def _predicted_reader(folder: Path, record: Any) -> Any:
     """``predicted(lead)`` reading ``<folder>/<id>.<lead>`` (missing file: no waves)."""
     import wfdb
 
-    from sigseg.data.annotations import group_waves
+    from sigseg.data.annotations import check_annotation_samples, group_waves
     from sigseg.outputs import annotation_extension
 
     base = folder / Path(record.name).name
@@ -94,6 +94,7 @@ def _predicted_reader(folder: Path, record: Any) -> Any:
             ann = wfdb.rdann(str(base), ext)
         except Exception as err:  # wfdb raises bare exceptions on corrupt files
             raise ValueError(f"{base}.{ext}: unreadable annotation file ({err})") from None
+        check_annotation_samples(ann.sample, record.num_samples, f"{base}.{ext}")
         return group_waves(ann.sample, ann.symbol, lead=lead).waves
 
     return predicted

@@ -96,6 +96,21 @@ def group_waves(
     return AnnotatedWaves(waves=waves, marks=marks, unknown=sorted(unknown + unnamed))
 
 
+def check_annotation_samples(
+    samples: Sequence[int] | np.ndarray, num_samples: int, source: object
+) -> None:
+    """Refuse an annotation file whose marks fall outside its record's ``num_samples``: it
+    belongs to another record (or rate), and clipping it would score or train on wrong waves.
+    ``source`` names the file in the message."""
+    samples = np.asarray(samples, dtype=np.int64)
+    outside = (samples < 0) | (samples >= num_samples)
+    if outside.any():
+        raise ValueError(
+            f"{source}: annotation at sample {int(samples[outside][0])} lies outside the "
+            f"record's {num_samples} samples; the file does not match its record"
+        )
+
+
 def _tokenize(samples: Sequence[int] | np.ndarray, symbols: Sequence[str]) -> list[_Token]:
     if len(samples) != len(symbols):
         raise ValueError(f"{len(samples)} annotation samples but {len(symbols)} symbols")

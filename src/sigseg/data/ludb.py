@@ -19,7 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from sigseg.data.annotations import AnnotatedWaves, group_waves, paint_labels
+from sigseg.data.annotations import (
+    AnnotatedWaves,
+    check_annotation_samples,
+    group_waves,
+    paint_labels,
+)
 from sigseg.data.record import Record, Wave
 
 LEADS: tuple[str, ...] = (
@@ -165,6 +170,7 @@ def _parse_record(root: str, record_id: int) -> _Parsed:
             ann = wfdb.rdann(str(base), lead)
         except Exception as exc:
             raise ValueError(f"{ann_path}: cannot read annotations ({exc})") from exc
+        check_annotation_samples(ann.sample, rec.sig_len, ann_path)
         leads.append(group_waves(ann.sample, ann.symbol, lead=LEADS.index(lead)))
     signal = np.ascontiguousarray(rec.p_signal.T, dtype=np.float32)
     if not np.isfinite(signal).all():

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sigseg.data.annotations import group_waves, paint_labels
+from sigseg.data.annotations import check_annotation_samples, group_waves, paint_labels
 from sigseg.data.readers import read_wfdb, wfdb_base
 from sigseg.data.record import Record, Wave
 
@@ -45,8 +45,9 @@ def read_qtdb_record(
         ann = wfdb.rdann(str(base), annotator)
     except Exception as exc:  # wfdb raises assorted types on a malformed file
         raise ValueError(f"{ann_path}: cannot read annotations ({exc})") from exc
-    grouped = group_waves(ann.sample, ann.symbol, lead=None)
     n = record.num_samples
+    check_annotation_samples(ann.sample, n, ann_path)
+    grouped = group_waves(ann.sample, ann.symbol, lead=None)
     regions = _regions(grouped.waves, record.fs, n, margin_s)
     row = paint_labels(grouped.waves, n, grouped.marks, regions, grouped.unknown)
     record.labels = np.repeat(row[None, :], record.signal.shape[0], axis=0)

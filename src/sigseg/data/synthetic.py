@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -473,8 +474,6 @@ def write_synthetic_wfdb(
     Returns the record path (without suffix); read it with
     :func:`~sigseg.data.readers.open_signal`. The samples equal :func:`synthesize_ecg`'s for
     the same arguments (up to the 1 µV quantization)."""
-    import wfdb
-
     cfg = config or SyntheticConfig()
     duration_s = hours * 3600.0
     _check_args(duration_s, fs, leads)
@@ -485,6 +484,31 @@ def write_synthetic_wfdb(
     n = round(duration_s * fs)
     train = _beat_train(duration_s, leads, seed, cfg)
     noise = _noise_model(seed, leads, cfg)
+    names = lead_names(leads)
+    with tempfile.TemporaryDirectory(dir=base.parent, prefix=f".{base.name}.") as tmp:
+        # every file is written aside, then renamed into place (header last): a crash leaves
+        # the previous files or none, never a truncated one
+        _write_wfdb(Path(tmp) / base.name, n, fs, leads, seed, hours, train, noise, chunk_s)
+        if annotations:
+            _write_annotations(Path(tmp) / base.name, *_wave_samples(train, fs), n, fs, names)
+        for written in sorted(Path(tmp).iterdir(), key=lambda p: p.suffix == ".hea"):
+            os.replace(written, base.parent / written.name)
+    return base
+
+
+def _write_wfdb(
+    base: Path,
+    n: int,
+    fs: float,
+    leads: int,
+    seed: Seed,
+    hours: float,
+    train: _BeatTrain,
+    noise: _NoiseModel,
+    chunk_s: float,
+) -> None:
+    import wfdb
+
     step = max(1, int(chunk_s * fs))
     checksum = np.zeros(leads, dtype=np.int64)
     first = np.zeros(leads, dtype=np.int64)
@@ -498,7 +522,6 @@ def write_synthetic_wfdb(
                 first = digital[:, 0].astype(np.int64)
             checksum += digital.sum(axis=1, dtype=np.int64)
             f.write(digital.T.tobytes())
-    names = lead_names(leads)
     header = wfdb.Record(
         record_name=base.name,
         n_sig=leads,
@@ -509,7 +532,7 @@ def write_synthetic_wfdb(
         adc_gain=[_ADC_GAIN] * leads,
         baseline=[0] * leads,
         units=["mV"] * leads,
-        sig_name=names,
+        sig_name=lead_names(leads),
         adc_res=[16] * leads,
         adc_zero=[0] * leads,
         init_value=[int(v) for v in first],
@@ -518,9 +541,6 @@ def write_synthetic_wfdb(
         comments=[f"sigseg synthetic ECG: seed {seed}, {hours:g} h at {fs:g} Hz"],
     )
     header.wrheader(write_dir=str(base.parent))
-    if annotations:
-        _write_annotations(base, *_wave_samples(train, fs), n, fs, names)
-    return base
 
 
 def _write_annotations(

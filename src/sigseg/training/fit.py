@@ -16,7 +16,6 @@ from typing import Any
 
 import lightning as L
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
-from lightning.pytorch.loggers import CSVLogger
 
 from sigseg.checkpoint import save_checkpoint
 from sigseg.data.transforms import Preprocessing
@@ -26,6 +25,7 @@ from sigseg.training.datamodule import (
     data_loader_for,
     default_augmentation,
 )
+from sigseg.training.durable import AtomicCheckpointIO, ResumableCSVLogger
 from sigseg.training.module import SegmentationTask
 
 MONITOR = "val_strict_f1"
@@ -98,7 +98,10 @@ def train(
     Lightning ``callbacks`` join the run's own."""
     start = time.perf_counter()
     out_dir = Path(config.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"{out_dir}: cannot create output folder ({err.strerror})") from None
     if resume is not None and not Path(resume).is_file():
         raise ValueError(f"{resume}: checkpoint to resume from not found")
     config.save(out_dir / "config.yaml")
@@ -155,14 +158,21 @@ def train(
         num_nodes=config.num_nodes,
         deterministic=True,
         callbacks=callbacks_,
-        logger=CSVLogger(save_dir=out_dir, name="", version=""),
+        logger=ResumableCSVLogger(save_dir=out_dir, name="", version="", resume=resume is not None),
+        plugins=[AtomicCheckpointIO()],
         enable_progress_bar=config.progress,
         enable_model_summary=False,
         limit_train_batches=config.limit_train_batches,
         log_every_n_steps=10,
         default_root_dir=out_dir,
     )
-    trainer.fit(task, datamodule=datamodule, ckpt_path=resume, weights_only=True)
+    try:
+        trainer.fit(task, datamodule=datamodule, ckpt_path=resume, weights_only=True)
+    except RuntimeError as err:
+        if resume is None or "loading state_dict" not in str(err):
+            raise
+        first = str(err).strip().splitlines()[0]
+        raise ValueError(f"{resume}: does not fit the model this config builds ({first})") from None
     return TrainResult(
         best=out_dir / "best.safetensors",
         last=out_dir / "last.safetensors",
