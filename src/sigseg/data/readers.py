@@ -133,13 +133,13 @@ class WfdbReader(SignalReader):
             head = wfdb.rdheader(str(self.path))
         except Exception as exc:  # wfdb raises assorted types on a malformed header
             raise ValueError(f"{header}: not a readable WFDB header ({exc})") from exc
+        _check_header_fs(header, head.fs)
         if getattr(head, "seg_name", None) is not None:
             raise ValueError(f"{header}: multi-segment WFDB records are not supported")
         if not head.n_sig:
             raise ValueError(f"{header}: the record has no signals")
         if not head.sig_len:
             raise ValueError(f"{header}: the record has no samples (or no length in header)")
-        _check_header_fs(header, head.fs)
         self.fs = _check_fs(head.fs, header)
         self.channels = [str(c) for c in head.sig_name]
         self.num_samples = int(head.sig_len)

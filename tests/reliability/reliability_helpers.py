@@ -1,0 +1,58 @@
+"""Helpers of the reliability tests: CLI results and checks, signal files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FS = 500.0
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def assert_user_error(result: CliResult, *needles: str, code: int = 2) -> None:
+    """A user error: the expected exit status, no traceback, every ``error:`` or failure
+    line is one line, and the message names the file and the problem (``needles``)."""
+    text = result.out + result.err
+    assert result.code == code, text[-3000:]
+    assert "Traceback" not in text and "╭" not in text, text[-3000:]
+    for needle in needles:
+        assert needle in result.err, f"{needle!r} not in stderr:\n{result.err[-3000:]}"
+    if code == 2:
+        lines = [ln for ln in result.err.splitlines() if ln.startswith("error:")]
+        assert len(lines) == 1, result.err[-3000:]
+
+
+def sigseg_process(*args: object, timeout: float = 300) -> CliResult:
+    """Run ``python -m sigseg ARGS`` as a user would."""
+    env = {k: v for k, v in os.environ.items() if k != "SIGSEG_DEBUG"}
+    done = subprocess.run(
+        [sys.executable, "-m", "sigseg", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+    return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+def ecg(seconds: float = 4.0, leads: int = 2, fs: float = FS, seed: int = 0) -> np.ndarray:
+    """A synthetic ECG ``(leads, samples)``, float32."""
+    from sigseg.data.synthetic import synthesize_ecg
+
+    return synthesize_ecg(seconds, fs, leads, seed).signal
+
+
+def write_npy(path: Path, signal: np.ndarray) -> Path:
+    np.save(path, signal)
+    return path
