@@ -143,7 +143,11 @@ def train(
             monitor=MONITOR,
             mode="max",
             save_top_k=1,
-            save_last=True,
+        ),
+        # every epoch: Lightning's save_last writes only when the monitored score improves,
+        # so a run killed after a worse epoch would resume from an older state
+        ModelCheckpoint(
+            dirpath=out_dir / "checkpoints", filename="last", enable_version_counter=False
         ),
     ]
     callbacks_ = [*callbacks_, *callbacks]
