@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
-import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,39 +60,125 @@ def write_wfdb_annotations(
     out_dir: Path, record_name: str, extension: str, waves: Sequence[Wave], fs: float
 ) -> Path:
     """Write ``{record_name}.{extension}``: per wave ``(`` at the onset, ``p``/``N``/``t`` at
-    the peak and ``)`` at the offset (missing marks are skipped), as LUDB annotates."""
-    import wfdb
+    the peak and ``)`` at the offset (missing marks are skipped), as LUDB annotates. The file
+    is byte for byte what ``wfdb.wrann`` writes (see :class:`AnnotationWriter`)."""
+    with AnnotationWriter(out_dir, record_name, extension, fs) as writer:
+        writer.add(waves)
+    return writer.path
 
-    marks: list[tuple[int, int, str]] = []
-    for w in waves:
-        if w.kind not in PEAK_SYMBOLS:
-            continue
-        for order, sample, symbol in (
-            (0, w.onset, "("),
-            (1, w.peak, PEAK_SYMBOLS[w.kind]),
-            (2, w.offset, ")"),
-        ):
-            if sample is not None:
-                marks.append((int(sample), order, symbol))
-    marks.sort()
-    target = out_dir / f"{record_name}.{extension}"
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".wrann-") as tmp:
-        # wfdb only writes letter-only extensions; LUDB's are like "v1", so write under a
-        # neutral one and rename (the extension is not stored inside the file)
-        written = Path(tmp, "ann.atr")
-        if marks:
-            wfdb.wrann(
-                "ann",
-                "atr",
-                np.array([m[0] for m in marks], dtype=np.int64),
-                symbol=[m[2] for m in marks],
-                fs=fs,
-                write_dir=tmp,
-            )
-        else:  # wfdb refuses an empty annotation list; an end marker alone is a valid empty set
-            written.write_bytes(b"\x00\x00")
-        os.replace(written, target)
-    return target
+
+class AnnotationWriter:
+    """Writes a WFDB annotation file (MIT format) incrementally: :meth:`add` waves in time
+    order as they come, :meth:`close` (or leave the ``with`` block) to finish. The file
+    appears atomically on close.
+
+    The bytes are those ``wfdb.wrann(record_name, extension, samples, symbol=..., fs=fs)``
+    writes (a test compares them), encoded with array operations: ``wfdb.wrann`` encodes
+    one mark at a time in Python (seconds for a day of beats) and needs every mark at once.
+    A set without marks is written as the end marker alone, which ``wfdb.wrann`` refuses to
+    write but reads back as empty.
+    """
+
+    def __init__(self, out_dir: Path, record_name: str, extension: str, fs: float) -> None:
+        self.path = Path(out_dir) / f"{record_name}.{extension}"
+        self.fs = fs
+        self._codes = _annotation_codes()
+        self._files = contextlib.ExitStack()
+        tmp = self._files.enter_context(atomic_path(self.path))
+        self._file = self._files.enter_context(tmp.open("wb"))
+        self._last = 0
+        self._marks = 0
+
+    def add(self, waves: Sequence[Wave]) -> None:
+        """Append the marks of ``waves``, which must not precede the marks added before.
+        Marks are sorted by sample, then onset-peak-offset, then symbol."""
+        samples: list[int] = []
+        order: list[int] = []
+        symbols: list[str] = []
+        for w in waves:
+            if w.kind not in PEAK_SYMBOLS:
+                continue
+            for rank, sample, symbol in (
+                (0, w.onset, "("),
+                (1, w.peak, PEAK_SYMBOLS[w.kind]),
+                (2, w.offset, ")"),
+            ):
+                if sample is not None:
+                    samples.append(int(sample))
+                    order.append(rank)
+                    symbols.append(symbol)
+        if not samples:
+            return
+        where = np.asarray(samples, dtype=np.int64)
+        sort = np.lexsort(([ord(c) for c in symbols], order, where))
+        where = where[sort]
+        if where[0] < self._last:
+            raise ValueError(f"{self.path}: annotation marks must be added in time order")
+        if where[0] < 0:
+            raise ValueError(f"{self.path}: negative annotation sample {where[0]}")
+        if self._marks == 0:
+            self._file.write(_fs_bytes(self.fs))
+        codes = np.array([self._codes[symbols[i]] for i in sort.tolist()], dtype=np.int64)
+        self._file.write(_encode_marks(np.diff(where, prepend=self._last), codes))
+        self._last = int(where[-1])
+        self._marks += where.size
+
+    def close(self) -> None:
+        """Write the end marker and move the file into place."""
+        if not self._file.closed:
+            self._file.write(b"\x00\x00")
+            self._files.close()
+
+    def discard(self) -> None:
+        """Drop the unfinished file (on an error)."""
+        self._files.__exit__(RuntimeError, RuntimeError("discarded"), None)
+
+    def __enter__(self) -> AnnotationWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.discard()
+
+
+def _annotation_codes() -> dict[str, int]:
+    """WFDB's annotation type code of each symbol (``wfdb``'s own table)."""
+    from wfdb.io.annotation import ann_label_table
+
+    symbols, codes = ann_label_table["symbol"], ann_label_table["label_store"].astype(int)
+    return dict(zip(symbols, codes, strict=True))
+
+
+_SKIP, _END_SPECIAL = 59, bytes([0, 236, 255, 255, 255, 255, 1, 0])
+
+
+def _fs_bytes(fs: float) -> bytes:
+    """The sampling-rate note ``wfdb.wrann`` writes first (and the end of special marks)."""
+    if isinstance(fs, float) and round(fs, 8) == float(int(fs)):
+        fs = int(fs)
+    text = str(fs).encode("ascii")
+    note = bytes([0, 88, len(text) + 20, 252]) + b"## time resolution: " + text
+    return note + (b"\x00" if len(text) % 2 else b"") + _END_SPECIAL
+
+
+def _encode_marks(diff: np.ndarray, codes: np.ndarray) -> bytes:
+    """MIT-format words for marks ``diff`` samples after each other: a 16-bit little-endian
+    word of 6-bit type code and 10-bit interval, preceded by a SKIP word and a 32-bit
+    interval (high half first) when the interval exceeds 1023."""
+    if diff.size and diff.max() > 0x7FFFFFFF:
+        raise ValueError("annotation marks more than 2**31 - 1 samples apart")
+    skip = diff > 1023
+    short = np.where(skip, 0, diff)
+    words = np.zeros((diff.size, 4), dtype="<u2")  # [SKIP, high, low] + annotation word
+    words[:, 0] = _SKIP << 10
+    words[:, 1] = diff >> 16
+    words[:, 2] = diff & 0xFFFF
+    words[:, 3] = (codes << 10) | short
+    keep = np.ones((diff.size, 4), dtype=bool)
+    keep[:, :3] = skip[:, None]
+    return words[keep].tobytes()
 
 
 def wave_rows(waves: Sequence[Wave], fs: float, channels: Sequence[str]) -> list[dict[str, Any]]:
@@ -131,6 +217,72 @@ def write_table(
     write_text(csv_path, buffer.getvalue())
     write_text(json_path, json.dumps(list(rows), indent=1))
     return csv_path, json_path
+
+
+class TableWriter:
+    """:func:`write_table` for rows that come piece by piece and belong to ``groups`` (leads):
+    each group's rows are spooled to temporary files and the groups joined in their given
+    order on :meth:`close`, so the files equal ``write_table``'s for all the rows, group by
+    group, while memory holds one piece at a time. Both files appear atomically on close."""
+
+    def __init__(self, path_stem: Path, columns: Sequence[str], groups: Sequence[Hashable]) -> None:
+        self.csv_path, self.json_path = (
+            path_stem.with_suffix(".csv"),
+            path_stem.with_suffix(".json"),
+        )
+        self.columns = list(columns)
+        self._files = contextlib.ExitStack()
+        self._spools = {
+            g: (self._spool(path_stem.parent), self._spool(path_stem.parent)) for g in groups
+        }
+        self._rows = dict.fromkeys(groups, 0)
+
+    def _spool(self, folder: Path) -> Any:
+        return self._files.enter_context(
+            tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=folder)
+        )
+
+    def add(self, group: Hashable, rows: Sequence[dict[str, Any]]) -> None:
+        """Append ``rows`` to ``group``."""
+        if not rows:
+            return
+        csv_spool, json_spool = self._spools[group]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=self.columns, extrasaction="ignore")
+        for row in rows:
+            writer.writerow({k: "" if row.get(k) is None else row[k] for k in self.columns})
+        csv_spool.write(buffer.getvalue())
+        text = json.dumps(list(rows), indent=1)  # "[\n" + the rows + "\n]"
+        json_spool.write((",\n" if self._rows[group] else "") + text[2:-2])
+        self._rows[group] += len(rows)
+
+    def close(self) -> tuple[Path, Path]:
+        """Join the groups into ``{stem}.csv`` and ``{stem}.json``."""
+        with self._files:
+            header = io.StringIO()
+            csv.DictWriter(header, fieldnames=self.columns).writeheader()
+            with atomic_path(self.csv_path) as tmp, tmp.open("w", encoding="utf-8") as out:
+                out.write(header.getvalue())
+                for csv_spool, _ in self._spools.values():
+                    _copy(csv_spool, out)
+            with atomic_path(self.json_path) as tmp, tmp.open("w", encoding="utf-8") as out:
+                filled = [j for g, (_, j) in self._spools.items() if self._rows[g]]
+                out.write("[\n" if filled else "[]")
+                for i, json_spool in enumerate(filled):
+                    out.write(",\n" if i else "")
+                    _copy(json_spool, out)
+                out.write("\n]" if filled else "")
+        return self.csv_path, self.json_path
+
+    def discard(self) -> None:
+        """Drop the spooled rows (on an error)."""
+        self._files.close()
+
+
+def _copy(spool: Any, out: Any) -> None:
+    spool.seek(0)
+    while chunk := spool.read(1 << 20):
+        out.write(chunk)
 
 
 def plot_delineation(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -98,58 +99,92 @@ def delineate_file(
 ) -> str:
     """Delineate one recording and write its outputs; returns a one-line summary. ``names``
     maps the output names already written in this run to their inputs: an input whose name
-    is taken is refused rather than overwriting the earlier one's files."""
+    is taken is refused rather than overwriting the earlier one's files.
+
+    The recording is streamed (:func:`~sigseg.inference.delineate.iter_delineate`): waves,
+    intervals and annotations are written as they come, so a 24-hour Holter recording needs
+    no more memory than a 10-second one."""
     from sigseg.data.readers import open_signal, signal_format
-    from sigseg.inference.delineate import delineate_signal
-    from sigseg.inference.waves import beat_intervals
-    from sigseg.outputs import (
-        annotation_extensions,
-        plot_delineation,
-        wave_rows,
-        write_table,
-        write_wfdb_annotations,
-    )
 
     # --fs is for files that do not store their rate (CSV, NumPy); WFDB and EDF say theirs
     reader = open_signal(path, fs if signal_format(path) in ("csv", "numpy") else None)
-    name = Path(reader.name).name or "record"
-    if names is not None:
-        if name in names:
-            reader.close()
-            raise ValueError(
-                f"{path}: output name {name!r} is already taken by {names[name]} in this run; "
-                "delineate it into another --out folder"
+    with reader:
+        name = Path(reader.name).name or "record"
+        if names is not None:
+            if name in names:
+                raise ValueError(
+                    f"{path}: output name {name!r} is already taken by {names[name]} in this "
+                    "run; delineate it into another --out folder"
+                )
+            names[name] = path
+        return _delineate_reader(backend, reader, name, out, combine_leads, plot)
+
+
+def _delineate_reader(
+    backend: object, reader: Any, name: str, out: Path, combine_leads: bool, plot: bool
+) -> str:
+    from contextlib import ExitStack
+
+    from sigseg.inference.delineate import iter_delineate
+    from sigseg.inference.streaming import BeatStream
+    from sigseg.outputs import (
+        AnnotationWriter,
+        TableWriter,
+        annotation_extensions,
+        plot_delineation,
+        wave_rows,
+    )
+
+    channels = list(reader.channels)
+    # groups: each lead by index, and None for the fused delineation (its files say "all")
+    groups: list[int | None] = [*range(len(channels)), *([None] if combine_leads else [])]
+    extensions = [*annotation_extensions(channels), "all"]
+    labels = [*channels, "all"]
+    plot_samples = min(reader.num_samples, round(PLOT_SECONDS * reader.fs))
+    plotted: list = []
+    counts = dict.fromkeys(("P", "QRS", "T"), 0)
+    with ExitStack() as files:
+        annotations = {
+            g: files.enter_context(
+                AnnotationWriter(out, name, extensions[-1 if g is None else g], reader.fs)
             )
-        names[name] = path
-    result = delineate_signal(
-        backend, reader, channels=list(reader.channels), combine_leads=combine_leads
-    )
-    extensions = annotation_extensions(result.channels)
-    groups: list[tuple[str, str, list]] = [
-        (ch, extensions[i], result.lead_waves(i)) for i, ch in enumerate(result.channels)
-    ]
-    if result.fused is not None:
-        groups.append(("all", "all", result.fused))
-    intervals = []
-    for lead, ext, waves in groups:
-        write_wfdb_annotations(out, name, ext, waves, reader.fs)
-        intervals += [{"lead": lead, **row} for row in beat_intervals(waves, reader.fs)]
-    all_waves = result.waves + (result.fused or [])
-    write_table(
-        out / f"{name}_waves", wave_rows(all_waves, reader.fs, result.channels), WAVE_COLUMNS
-    )
-    write_table(out / f"{name}_intervals", intervals, INTERVAL_COLUMNS)
+            for g in groups
+        }
+        wave_table = TableWriter(out / f"{name}_waves", WAVE_COLUMNS, groups)
+        interval_table = TableWriter(out / f"{name}_intervals", INTERVAL_COLUMNS, groups)
+        files.callback(interval_table.discard)
+        files.callback(wave_table.discard)
+        beats = {g: BeatStream(reader.fs) for g in groups}
+
+        def write(group: int | None, waves: list, final: bool = False) -> None:
+            annotations[group].add(waves)
+            wave_table.add(group, wave_rows(waves, reader.fs, channels))
+            rows = beats[group].finish() if final else beats[group].push(waves)
+            lead = labels[-1 if group is None else group]
+            interval_table.add(group, [{"lead": lead, **row} for row in rows])
+
+        for waves in iter_delineate(backend, reader, combine_leads=combine_leads):
+            by_group: dict[int | None, list] = {}
+            for w in waves:
+                by_group.setdefault(w.lead, []).append(w)
+                if w.lead is not None and w.kind in counts:
+                    counts[w.kind] += 1
+            for group, group_waves in by_group.items():
+                write(group, group_waves)
+            plotted += [w for w in waves if w.onset is not None and w.onset < plot_samples]
+        for group in groups:
+            write(group, [], final=True)
+        wave_table.close()
+        interval_table.close()
     if plot:
-        n = min(reader.num_samples, round(PLOT_SECONDS * reader.fs))
         plot_delineation(
             out / f"{name}.png",
-            reader.read(0, n),
+            reader.read(0, plot_samples),
             reader.fs,
-            all_waves,
-            result.channels,
-            title=f"{name} (first {n / reader.fs:.0f} s)",
+            sorted(plotted, key=lambda w: (w.lead is None, w.lead or 0)),  # leads, then fused
+            channels,
+            title=f"{name} (first {plot_samples / reader.fs:.0f} s)",
         )
-    counts = {k: sum(w.kind == k for w in result.waves) for k in ("P", "QRS", "T")}
-    return f"{len(result.channels)} lead(s), {reader.num_samples / reader.fs:.1f} s, " + ", ".join(
+    return f"{len(channels)} lead(s), {reader.num_samples / reader.fs:.1f} s, " + ", ".join(
         f"{v} {k}" for k, v in counts.items()
     )

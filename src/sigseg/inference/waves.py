@@ -108,30 +108,80 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _merge_gaps(labels: np.ndarray, fs: float, gap_ms: float) -> np.ndarray:
+    """Fill the gaps shorter than ``gap_ms`` between runs of one kind (QRS first, then P, then
+    T, each on the result of the previous); gaps holding ``IGNORE_INDEX`` stay. Vectorized:
+    the gaps of one kind are disjoint, so they are filled at once."""
     labels = labels.copy()
     max_gap = gap_ms * fs / 1000.0  # gaps of fewer samples than this are filled
+    # fills never write IGNORE_INDEX nor cover it, so one prefix count serves every kind
+    ignored = np.concatenate(([0], np.cumsum(labels == IGNORE_INDEX)))
     for kind in _MERGE_ORDER:
         k = _LABEL[kind]
         starts, ends = _runs(labels == k)
-        for end, start in zip(ends[:-1], starts[1:], strict=True):
-            gap = labels[end + 1 : start]
-            if gap.size < max_gap - 1e-9 and not (gap == IGNORE_INDEX).any():
-                labels[end + 1 : start] = k
+        lo, hi = ends[:-1] + 1, starts[1:]  # gap i is [lo[i], hi[i])
+        fill = (hi - lo < max_gap - 1e-9) & (ignored[hi] == ignored[lo])
+        if fill.any():
+            edges = np.zeros(labels.size + 1, dtype=np.int32)
+            edges[lo[fill]] = 1
+            edges[hi[fill]] = -1
+            labels[np.cumsum(edges[:-1]) > 0] = k
     return labels
 
 
-def _peak(
-    kind: str, onset: int, offset: int, probs: np.ndarray | None, signal: np.ndarray | None
-) -> int:
-    if signal is not None:
-        x = signal[onset : offset + 1].astype(np.float64)
-        # Deviation from the straight line joining the wave's ends, so that baseline wander
-        # does not pull the peak towards one end.
-        baseline = np.linspace(x[0], x[-1], x.size)
-        return onset + int(np.argmax(np.abs(x - baseline)))
-    if probs is not None:
-        return onset + int(np.argmax(probs[_LABEL[kind], onset : offset + 1]))
-    return (onset + offset) // 2
+def _segment_argmax(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Index (within its segment) of the first maximum of each consecutive segment of
+    ``values``; segment ``i`` holds ``lengths[i] >= 1`` values. ``np.argmax`` per segment."""
+    bounds = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    local = np.arange(values.size) - np.repeat(bounds, lengths)
+    top = np.repeat(np.maximum.reduceat(values, bounds), lengths)
+    first = np.minimum.reduceat(np.where(values == top, local, values.size), bounds)
+    bad = first >= lengths  # NaN in a segment: no value equals its maximum
+    for i in np.flatnonzero(bad):
+        first[i] = np.argmax(values[bounds[i] : bounds[i] + lengths[i]])
+    return first
+
+
+def _peaks(
+    kind: str,
+    onsets: np.ndarray,
+    offsets: np.ndarray,
+    probs: np.ndarray | None,
+    signal: np.ndarray | None,
+) -> np.ndarray:
+    """Peak of each wave ``onsets[i]..offsets[i]`` (see :func:`labels_to_waves`), for all the
+    waves of one kind at once.
+
+    With ``signal``: the sample of largest deviation from the straight line joining the
+    wave's end values, so that baseline wander does not pull the peak towards one end. The
+    line is computed as ``np.linspace`` computes it, so the result equals a per-wave
+    ``argmax(abs(x - linspace(x[0], x[-1], n)))`` exactly, ties included."""
+    if onsets.size == 0:
+        return onsets.copy()
+    lengths = offsets - onsets + 1
+    if signal is None and probs is None:
+        return (onsets + offsets) // 2
+    bounds = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    index = np.arange(int(lengths.sum())) + np.repeat(onsets - bounds, lengths)
+    if signal is None:
+        assert probs is not None
+        return onsets + _segment_argmax(probs[_LABEL[kind]][index], lengths)
+    x = signal[index].astype(np.float64)
+    start, stop = x[bounds], x[bounds + lengths - 1]
+    delta = stop - start
+    div = (lengths - 1).astype(np.float64)
+    i = np.arange(x.size, dtype=np.float64) - np.repeat(bounds, lengths)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = delta / div
+        flat = np.repeat(step == 0, lengths)  # linspace's path for a zero step
+        line = np.where(
+            flat,
+            (i / np.repeat(div, lengths)) * np.repeat(delta, lengths),
+            i * np.repeat(step, lengths),
+        )
+    line[np.repeat(lengths == 1, lengths)] = 0.0  # one sample: the line is its value
+    line += np.repeat(start, lengths)
+    line[bounds + lengths - 1] = stop  # linspace ends exactly on the end value
+    return onsets + _segment_argmax(np.abs(x - line), lengths)
 
 
 def _strength(w: Wave, probs: np.ndarray | None) -> float:
@@ -169,6 +219,43 @@ def _check_order(
         if ok:
             kept.append(w)
     return kept
+
+
+def decode_labels(
+    labels: np.ndarray,
+    fs: float,
+    options: WaveOptions,
+    *,
+    probs: np.ndarray | None = None,
+    signal: np.ndarray | None = None,
+    lead: int | None = None,
+    offset: int = 0,
+) -> list[Wave]:
+    """:func:`labels_to_waves` without the order check and without checking its arguments,
+    with ``offset`` added to every index (``labels`` is a piece of a longer recording that
+    starts at sample ``offset``). The building block of streaming decoding."""
+    if options.merge_gap_ms > 0:
+        labels = _merge_gaps(labels, fs, options.merge_gap_ms)
+    found: list[tuple[np.ndarray, ...]] = []
+    for code, kind in enumerate(WAVE_KINDS):
+        min_samples = options.min_duration_ms(kind) * fs / 1000.0
+        starts, ends = _runs(labels == _LABEL[kind])
+        keep = ends - starts + 1 >= min_samples - 1e-9
+        starts, ends = starts[keep], ends[keep]
+        peaks = _peaks(kind, starts, ends, probs, signal)
+        found.append((starts, peaks, ends, np.full(starts.size, code)))
+    onsets, peaks, offsets, codes = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    order = np.lexsort((offsets, onsets))
+    return [
+        Wave(WAVE_KINDS[c], s, p, e, lead)
+        for c, s, p, e in zip(
+            codes[order].tolist(),
+            (onsets[order] + offset).tolist(),
+            (peaks[order] + offset).tolist(),
+            (offsets[order] + offset).tolist(),
+            strict=True,
+        )
+    ]
 
 
 def labels_to_waves(
@@ -214,16 +301,7 @@ def labels_to_waves(
         signal = np.asarray(signal)
         if signal.shape != (length,):
             raise ValueError(f"signal must be ({length},) like the labels, got {signal.shape}")
-    if options.merge_gap_ms > 0:
-        labels = _merge_gaps(labels, fs, options.merge_gap_ms)
-    waves: list[Wave] = []
-    for kind in WAVE_KINDS:
-        min_samples = options.min_duration_ms(kind) * fs / 1000.0
-        starts, ends = _runs(labels == _LABEL[kind])
-        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-            if e - s + 1 >= min_samples - 1e-9:
-                waves.append(Wave(kind, s, _peak(kind, s, e, probs, signal), e, lead))
-    waves.sort(key=lambda w: (w.onset, w.offset))
+    waves = decode_labels(labels, fs, options, probs=probs, signal=signal, lead=lead)
     if options.check_order:
         waves = _check_order(waves, fs, length, options, probs)
     return waves
