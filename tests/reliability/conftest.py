@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +21,10 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
 
     def run(*args: object) -> CliResult:
         capsys.readouterr()
+        for name in list(logging.root.manager.loggerDict):  # handlers made under an old capture
+            for handler in logging.getLogger(name).handlers:
+                if isinstance(handler, logging.StreamHandler) and name.startswith("lightning"):
+                    handler.stream = sys.stderr  # setStream would flush the closed one
         try:
             main([str(a) for a in args])
             code = 0

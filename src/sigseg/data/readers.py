@@ -14,6 +14,7 @@ import abc
 import csv
 import io
 import re
+import zipfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -307,9 +308,12 @@ def _open_numpy(path: Path, fs: float | None) -> ArrayReader:
     with npz:
         if "signal" not in npz.files:
             raise ValueError(f"{path}: no 'signal' array (has {sorted(npz.files)})")
-        file_fs = float(npz["fs"]) if "fs" in npz.files else None
-        names = [str(c) for c in npz["channels"]] if "channels" in npz.files else None
-        signal = npz["signal"]
+        try:  # members are read here, lazily: a pickled or corrupt one fails now
+            file_fs = float(npz["fs"]) if "fs" in npz.files else None
+            names = [str(c) for c in npz["channels"]] if "channels" in npz.files else None
+            signal = npz["signal"]
+        except (OSError, EOFError, ValueError, TypeError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{path}: not a readable NumPy file ({exc})") from exc
     if fs is not None and file_fs is not None and not np.isclose(fs, file_fs):
         raise ValueError(f"{path}: fs={fs:g} given but the file says {file_fs:g}")
     return ArrayReader(

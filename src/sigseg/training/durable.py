@@ -57,10 +57,12 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         map_location: Callable | None = lambda storage, loc: storage,
         weights_only: bool | None = None,
     ) -> dict[str, Any]:
+        """``torch.load`` with ``weights_only=True`` whatever is asked: a checkpoint is data,
+        and a file that needs more than tensors and plain containers is refused."""
         if not Path(path).is_file():
             raise FileNotFoundError(f"{path}: checkpoint file not found")
         try:
-            checkpoint = torch.load(path, map_location=map_location, weights_only=weights_only)
+            checkpoint = torch.load(path, map_location=map_location, weights_only=True)
         except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile) as err:
             first = next((ln for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
             raise ValueError(
