@@ -21,3 +21,10 @@ def ludb_root() -> Path:
     if not (path / "ludb.csv").is_file():
         pytest.fail(f"LUDB not found at {path}: set SIGSEG_DATA to the LUDB folder")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """ONNX exports that load_backend caches go to a temporary folder, not the user's cache
+    (subprocesses inherit it)."""
+    os.environ.setdefault("SIGSEG_CACHE_DIR", str(tmp_path_factory.mktemp("sigseg-cache")))

@@ -7,9 +7,11 @@ import contextlib
 import csv
 import io
 import json
+import math
 import re
 import tempfile
 from collections.abc import Hashable, Sequence
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -248,12 +250,11 @@ class TableWriter:
             return
         csv_spool, json_spool = self._spools[group]
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=self.columns, extrasaction="ignore")
-        for row in rows:
-            writer.writerow({k: "" if row.get(k) is None else row[k] for k in self.columns})
+        csv.writer(buffer).writerows(
+            ["" if (value := row.get(k)) is None else value for k in self.columns] for row in rows
+        )
         csv_spool.write(buffer.getvalue())
-        text = json.dumps(list(rows), indent=1)  # "[\n" + the rows + "\n]"
-        json_spool.write((",\n" if self._rows[group] else "") + text[2:-2])
+        json_spool.write((",\n" if self._rows[group] else "") + _json_rows(rows))
         self._rows[group] += len(rows)
 
     def close(self) -> tuple[Path, Path]:
@@ -277,6 +278,44 @@ class TableWriter:
     def discard(self) -> None:
         """Drop the spooled rows (on an error)."""
         self._files.close()
+
+
+def _json_rows(rows: Sequence[dict[str, Any]]) -> str:
+    """The rows as ``json.dumps(rows, indent=1)`` writes them between ``[`` and ``]``.
+
+    Rows of plain values (``None``, bool, int, float, str) are formatted here, several times
+    faster than the json module's pure-Python indenting encoder (a day of waves is hundreds
+    of thousands of rows); anything else goes through ``json.dumps``."""
+    out = []
+    for row in rows:
+        if not row:
+            out.append(" {}")
+            continue
+        items = []
+        for key, value in row.items():
+            text = _JSON_SCALARS.get(type(value))
+            if text is None or not isinstance(key, str):
+                return json.dumps(list(rows), indent=1)[2:-2]
+            items.append(f"  {encode_basestring_ascii(key)}: {text(value)}")
+        out.append(" {\n" + ",\n".join(items) + "\n }")
+    return ",\n".join(out)
+
+
+def _json_float(x: float) -> str:
+    if x != x:
+        return "NaN"
+    if x in (math.inf, -math.inf):
+        return "Infinity" if x > 0 else "-Infinity"
+    return float.__repr__(x)
+
+
+_JSON_SCALARS: dict[type, Any] = {
+    type(None): lambda _: "null",
+    bool: lambda b: "true" if b else "false",
+    int: int.__repr__,
+    float: _json_float,
+    str: encode_basestring_ascii,
+}
 
 
 def _copy(spool: Any, out: Any) -> None:

@@ -213,8 +213,10 @@ def load_backend(
     """A backend for a model, a checkpoint (``.safetensors``) or an ONNX file.
 
     ``backend`` defaults to ``"onnx"`` for ``.onnx`` files and ``"torch"`` otherwise. Asking
-    for ``"onnx"`` with a model or a checkpoint exports it to a temporary ONNX file first (see
-    :func:`sigseg.export.export_onnx`); an ONNX file cannot run on PyTorch.
+    for ``"onnx"`` with a model or a checkpoint exports it to ONNX first (see
+    :func:`sigseg.export.export_onnx`): a checkpoint's export is kept in
+    :func:`onnx_cache_dir` and reused, a model's goes to a temporary file. An ONNX file
+    cannot run on PyTorch.
     """
     is_onnx_file = not isinstance(model_or_path, nn.Module) and (
         Path(model_or_path).suffix.lower() == ".onnx"
@@ -241,6 +243,44 @@ def load_backend(
 
     from sigseg.export import export_onnx
 
+    cached = None if isinstance(model_or_path, nn.Module) else _onnx_cache_path(model_or_path)
+    if cached is not None:
+        if not cached.is_file():
+            export_onnx(model, cached, preprocessing=preprocessing)
+        return OnnxBackend(cached, threads=threads, device=device)
     with tempfile.TemporaryDirectory(prefix="sigseg-onnx-") as tmp:
         path = export_onnx(model, Path(tmp) / "model.onnx", preprocessing=preprocessing)
         return OnnxBackend(path, threads=threads, device=device)
+
+
+def onnx_cache_dir() -> Path:
+    """Where :func:`load_backend` keeps the ONNX exports of checkpoints:
+    ``$SIGSEG_CACHE_DIR``, else ``$XDG_CACHE_HOME/sigseg``, else ``~/.cache/sigseg``."""
+    if os.environ.get("SIGSEG_CACHE_DIR"):
+        return Path(os.environ["SIGSEG_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "sigseg"
+
+
+def _onnx_cache_path(checkpoint: str | os.PathLike[str]) -> Path | None:
+    """The cached ONNX export of ``checkpoint`` (it may not exist yet), or ``None`` when the
+    cache folder cannot be created. Exporting takes seconds (10 s for the default model on
+    2 cores), longer than delineating an hour of ECG, so it is done once per checkpoint: the
+    file is named by a hash of the checkpoint's bytes, of the exporter's source and of the
+    library versions, so a changed checkpoint or exporter is exported anew."""
+    import hashlib
+
+    import sigseg.export
+
+    digest = hashlib.sha256()
+    digest.update(Path(checkpoint).read_bytes())
+    digest.update(Path(sigseg.export.__file__).read_bytes())
+    digest.update(f"{torch.__version__} {_import_onnxruntime().__version__}".encode())
+    folder = onnx_cache_dir() / "onnx"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(folder, os.W_OK):
+        return None
+    return folder / f"{Path(checkpoint).stem}-{digest.hexdigest()[:16]}.onnx"
