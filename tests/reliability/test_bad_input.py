@@ -272,7 +272,7 @@ def test_truncated_wfdb_signal_file(tmp_path: Path) -> None:
 def test_missing_wfdb_signal_file(tmp_path: Path) -> None:
     base = write_wfdb(tmp_path)
     base.with_suffix(".dat").unlink()
-    with pytest.raises(FileNotFoundError, match=r"rec\.dat: no such file"):
+    with pytest.raises(FileNotFoundError, match=r"rec\.dat: no such file \(named in rec\.hea\)"):
         read_record(base)
 
 

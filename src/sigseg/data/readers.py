@@ -14,7 +14,6 @@ import abc
 import csv
 import io
 import re
-import zipfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -133,7 +132,7 @@ class WfdbReader(SignalReader):
         try:
             head = wfdb.rdheader(str(self.path))
         except Exception as exc:  # wfdb raises assorted types on a malformed header
-            raise ValueError(f"{header}: not a readable WFDB header ({exc})") from exc
+            raise ValueError(f"{header}: not a readable WFDB header ({_line(exc)})") from exc
         _check_header_fs(header, head.fs)
         if getattr(head, "seg_name", None) is not None:
             raise ValueError(f"{header}: multi-segment WFDB records are not supported")
@@ -141,6 +140,8 @@ class WfdbReader(SignalReader):
             raise ValueError(f"{header}: the record has no signals")
         if not head.sig_len:
             raise ValueError(f"{header}: the record has no samples (or no length in header)")
+        if len(head.sig_name or []) != head.n_sig or len(head.file_name or []) != head.n_sig:
+            raise ValueError(f"{header}: {head.n_sig} signals announced, not all described")
         self.fs = _check_fs(head.fs, header)
         self.channels = [str(c) for c in head.sig_name]
         self.num_samples = int(head.sig_len)
@@ -151,7 +152,9 @@ class WfdbReader(SignalReader):
             "comments": list(head.comments or []),
         }
         for file_name in set(head.file_name or []):
-            _require_file(self.path.with_name(file_name))
+            signal_file = self.path.with_name(file_name)
+            if not signal_file.is_file():
+                raise FileNotFoundError(f"{signal_file}: no such file (named in {header.name})")
 
     def _read(self, start: int, stop: int) -> np.ndarray:
         import wfdb
@@ -160,9 +163,14 @@ class WfdbReader(SignalReader):
             rec = wfdb.rdrecord(str(self.path), sampfrom=start, sampto=stop, physical=True)
         except Exception as exc:
             raise ValueError(
-                f"{self.path}: cannot read WFDB samples {start}:{stop} ({exc})"
+                f"{self.path}: cannot read WFDB samples {start}:{stop} ({_line(exc)})"
             ) from exc
         return rec.p_signal.T
+
+
+def _line(exc: BaseException) -> str:
+    """The first line of an exception's message (third-party messages can span several)."""
+    return next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
 
 
 def _check_header_fs(header: Path, parsed: float) -> None:
@@ -202,7 +210,7 @@ class EdfReader(SignalReader):
         try:
             self._edf = pyedflib.EdfReader(str(self.path))
         except OSError as exc:
-            raise ValueError(f"{self.path}: not a readable EDF/BDF file ({exc})") from exc
+            raise ValueError(f"{self.path}: not a readable EDF/BDF file ({_line(exc)})") from exc
         try:
             self._setup(channels)
         except BaseException:
@@ -312,8 +320,8 @@ def _open_numpy(path: Path, fs: float | None) -> ArrayReader:
             file_fs = float(npz["fs"]) if "fs" in npz.files else None
             names = [str(c) for c in npz["channels"]] if "channels" in npz.files else None
             signal = npz["signal"]
-        except (OSError, EOFError, ValueError, TypeError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{path}: not a readable NumPy file ({exc})") from exc
+        except Exception as exc:  # zipfile and zlib raise assorted types on a damaged member
+            raise ValueError(f"{path}: not a readable NumPy file ({_line(exc)})") from exc
     if fs is not None and file_fs is not None and not np.isclose(fs, file_fs):
         raise ValueError(f"{path}: fs={fs:g} given but the file says {file_fs:g}")
     return ArrayReader(
@@ -325,8 +333,8 @@ def _load_numpy(path: Path, mmap: bool) -> Any:
     """``np.load`` (memory-mapped ``.npy``, or an ``NpzFile``) with errors naming the file."""
     try:
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (OSError, EOFError, ValueError) as exc:
-        raise ValueError(f"{path}: not a readable NumPy file ({exc})") from exc
+    except Exception as exc:  # numpy raises assorted types (even SyntaxError) on a bad header
+        raise ValueError(f"{path}: not a readable NumPy file ({_line(exc)})") from exc
 
 
 def _open_csv(path: Path, fs: float | None, delimiter: str | None = None) -> ArrayReader:
