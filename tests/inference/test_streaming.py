@@ -217,3 +217,33 @@ def test_table_writer_equals_write_table(tmp_path: Path) -> None:
     TableWriter(tmp_path / "none", columns, ["ii"]).close()
     write_table(tmp_path / "none_whole", [], columns)
     assert (tmp_path / "none.json").read_text() == (tmp_path / "none_whole.json").read_text()
+
+
+def test_delineate_file_writes_what_one_pass_gives(backend: TorchBackend, tmp_path: Path) -> None:
+    """``sigseg delineate`` streams; for a short recording its files are byte for byte those
+    written from the one-pass delineation."""
+    from sigseg.cli.delineate import INTERVAL_COLUMNS, WAVE_COLUMNS, delineate_file
+    from sigseg.outputs import wave_rows
+
+    rec = synthesize_ecg(20.0, 500.0, 2, 1)
+    np.save(tmp_path / "rec.npy", rec.signal)
+    streamed, one_pass = tmp_path / "streamed", tmp_path / "one_pass"
+    streamed.mkdir()
+    one_pass.mkdir()
+    delineate_file(
+        backend, tmp_path / "rec.npy", streamed, fs=rec.fs, combine_leads=True, plot=False
+    )
+    result = delineate_signal(backend, rec.signal, rec.fs, combine_leads=True)
+    assert result.fused is not None and result.waves
+    groups = [("ch0", result.lead_waves(0)), ("ch1", result.lead_waves(1)), ("all", result.fused)]
+    intervals = []
+    for lead, waves in groups:
+        write_wfdb_annotations(one_pass, "rec", lead, waves, rec.fs)
+        intervals += [{"lead": lead, **row} for row in beat_intervals(waves, rec.fs)]
+    rows = wave_rows(result.waves + result.fused, rec.fs, ["ch0", "ch1"])
+    write_table(one_pass / "rec_waves", rows, WAVE_COLUMNS)
+    write_table(one_pass / "rec_intervals", intervals, INTERVAL_COLUMNS)
+    expected = sorted(p.name for p in one_pass.iterdir())
+    assert sorted(p.name for p in streamed.iterdir()) == expected
+    for name in expected:
+        assert (streamed / name).read_bytes() == (one_pass / name).read_bytes(), name

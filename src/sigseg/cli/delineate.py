@@ -121,12 +121,13 @@ def delineate_file(
 
 
 def _delineate_reader(
-    backend: object, reader: Any, name: str, out: Path, combine_leads: bool, plot: bool
+    backend: Any, reader: Any, name: str, out: Path, combine_leads: bool, plot: bool
 ) -> str:
     from contextlib import ExitStack
 
     from sigseg.inference.delineate import iter_delineate
     from sigseg.inference.streaming import BeatStream
+    from sigseg.inference.windows import LONG_WINDOW, long_window_options
     from sigseg.outputs import (
         AnnotationWriter,
         TableWriter,
@@ -135,6 +136,10 @@ def _delineate_reader(
         wave_rows,
     )
 
+    # a recording longer than a long window runs in long windows with a minimal overlap
+    # (about half the computation of the default windows); shorter ones as before
+    model_samples = reader.num_samples * float(backend.sampling_rate) / reader.fs
+    options = long_window_options(backend) if model_samples > LONG_WINDOW else None
     channels = list(reader.channels)
     # groups: each lead by index, and None for the fused delineation (its files say "all")
     groups: list[int | None] = [*range(len(channels)), *([None] if combine_leads else [])]
@@ -163,7 +168,9 @@ def _delineate_reader(
             lead = labels[-1 if group is None else group]
             interval_table.add(group, [{"lead": lead, **row} for row in rows])
 
-        for waves in iter_delineate(backend, reader, combine_leads=combine_leads):
+        for waves in iter_delineate(
+            backend, reader, combine_leads=combine_leads, window_options=options
+        ):
             by_group: dict[int | None, list] = {}
             for w in waves:
                 by_group.setdefault(w.lead, []).append(w)

@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Sequence
@@ -98,6 +99,10 @@ class TorchBackend:
     def receptive_field(self) -> ReceptiveField:
         return self.model.receptive_field
 
+    @property
+    def span_period(self) -> int:
+        return int(getattr(self.model, "span_period", 1))
+
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
         x = x.to(self.device, dtype=self.dtype, non_blocking=True)
@@ -177,6 +182,22 @@ class OnnxBackend:
     @property
     def arch(self) -> str:
         return str(self.description.get("arch", ""))
+
+    @property
+    def receptive_field(self) -> ReceptiveField:
+        """The model's receptive field, from the architecture and config in the metadata."""
+        return self._geometry[0]
+
+    @property
+    def span_period(self) -> int:
+        return self._geometry[1]
+
+    @functools.cached_property
+    def _geometry(self) -> tuple[ReceptiveField, int]:
+        from sigseg.models import create_model
+
+        model = create_model(self.arch, **self.description["config"])
+        return model.receptive_field, int(model.span_period)
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(batch, dtype=np.float32)

@@ -124,6 +124,37 @@ class WindowOptions:
         return self.overlap_samples // 2 if self.blinding is None else int(self.blinding)
 
 
+LONG_WINDOW = 8192
+"""Window of :func:`long_window_options`, in model-rate samples (33 s at 250 Hz)."""
+
+
+def long_window_options(
+    backend: Any, window: int = LONG_WINDOW, batch_size: int = 4
+) -> WindowOptions:
+    """Windows for recordings much longer than one window: ``window`` samples overlapping by
+    just enough that the blinding covers the model's receptive field (so every kept sample
+    sees full context), with steps a multiple of the model's ``span_period`` (so windowed
+    attention sees the same chunks in every window).
+
+    The default :class:`WindowOptions` (2560-sample windows overlapping by half) computes
+    every sample twice; these compute it 1.1 times for the default model, and the batch
+    (``batch_size`` x ``window``) is sized to keep the model's activations near 200 MB. A
+    model without a finite receptive field (global attention) gets the default options.
+
+    Per-window normalization then sees ``window`` samples instead of 2560: the statistics of
+    a longer stretch of the same recording.
+    """
+    field = getattr(backend, "receptive_field", None)
+    if field is None or field.is_global:
+        return WindowOptions()
+    period = max(1, int(getattr(backend, "span_period", 1)))
+    blinding = max(int(field.left), int(field.right))
+    step = (window - 2 * blinding) // period * period
+    if step < 1:
+        raise ValueError(f"window {window} is too short for a receptive field of {field}")
+    return WindowOptions(window=window, overlap=window - step, batch_size=batch_size)
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
@@ -304,19 +335,31 @@ def _run_region(
     """Run the windows at global ``starts`` over ``x`` (a ``(C, n)`` region beginning at global
     ``offset``) in batches, and add their probabilities to ``stitcher``.
 
-    Windows are normalized one by one (as at training time), then padded with zeros to
-    ``width`` if the signal is shorter. With ``per_lead`` each lead is its own batch item.
+    Windows are normalized one by one (as at training time; a batch of full windows at once,
+    which gives the same numbers), then padded with zeros to ``width`` if the signal is
+    shorter. With ``per_lead`` each lead is its own batch item.
     """
     items = x[:, None, :] if per_lead else x[None]
     n_items = items.shape[0]
     jobs = [(w, i) for w in range(len(starts)) for i in range(n_items)]
+    if len(keeps):
+        stitcher.extend(int(np.max(keeps[:, 1])))  # grow the buffer once, not per window
     for b in range(0, len(jobs), batch_size):
         chunk = jobs[b : b + batch_size]
         batch = np.zeros((len(chunk), items.shape[1], width), dtype=np.float32)
+        full = True
         for row, (w, i) in enumerate(chunk):
             s = int(starts[w]) - offset
             window = items[i, :, s : s + width]
-            batch[row, :, : window.shape[-1]] = normalize(window)
+            batch[row, :, : window.shape[-1]] = window
+            full = full and window.shape[-1] == width
+        if full:
+            batch = np.ascontiguousarray(normalize(batch), dtype=np.float32)
+        else:
+            for row, (w, i) in enumerate(chunk):
+                s = int(starts[w]) - offset
+                window = items[i, :, s : s + width]
+                batch[row, :, : window.shape[-1]] = normalize(window)
         probs = logits_to_probs(backend(batch), axis=1)
         if probs.shape[0] != len(chunk) or probs.shape[-1] != width:
             raise RuntimeError(
