@@ -287,15 +287,19 @@ def _onnx_cache_path(checkpoint: str | os.PathLike[str]) -> Path | None:
     """The cached ONNX export of ``checkpoint`` (it may not exist yet), or ``None`` when the
     cache folder cannot be created. Exporting takes seconds (10 s for the default model on
     2 cores), longer than delineating an hour of ECG, so it is done once per checkpoint: the
-    file is named by a hash of the checkpoint's bytes, of the exporter's source and of the
-    library versions, so a changed checkpoint or exporter is exported anew."""
+    file is named by a hash of the checkpoint's bytes, of the exporter's, layers' and models'
+    sources and of the library versions, so a changed checkpoint or code is exported anew."""
     import hashlib
 
     import sigseg.export
 
     digest = hashlib.sha256()
     digest.update(Path(checkpoint).read_bytes())
-    digest.update(Path(sigseg.export.__file__).read_bytes())
+    package = Path(sigseg.export.__file__).parent
+    for source in [package / "export.py", *sorted((package / "layers").glob("*.py"))]:
+        digest.update(source.read_bytes())  # the graph follows the exporter and the layers
+    for source in sorted((package / "models").glob("*.py")):
+        digest.update(source.read_bytes())
     digest.update(f"{torch.__version__} {_import_onnxruntime().__version__}".encode())
     folder = onnx_cache_dir() / "onnx"
     try:
