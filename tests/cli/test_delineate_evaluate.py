@@ -125,3 +125,28 @@ def test_evaluate_a_checkpoint_and_bad_arguments(
     assert bad.returncode == 2 and "none.safetensors: model file not found" in bad.stderr
     split = sigseg_cli("evaluate", "--predictions", tmp_path, "--data", ludb_root, "--split", "dev")
     assert split.returncode == 2 and "unknown LUDB split 'dev'" in split.stderr
+
+
+def test_shipped_model_is_the_default_and_delineates_ludb(ludb_root: Path, tmp_path: Path) -> None:
+    """The shipped weights load (no pickle), are used when --model is omitted, and delineate
+    held-out LUDB test records well (the card's full-split numbers come from the same code)."""
+    from sigseg.evaluation import evaluate_model
+    from sigseg.inference.backends import load_backend
+    from sigseg.pretrained import DEFAULT_MODEL, list_pretrained, resolve_model
+
+    assert DEFAULT_MODEL in list_pretrained()
+    records = [
+        r
+        for r in load_ludb(ludb_root, split="test", mode="multi")
+        if r.metadata["id"] in (5, 40, 100)
+    ]
+    result = evaluate_model(load_backend(resolve_model(None)), records).result()
+    assert result["strict_macro_f1"] > 0.9
+    card = json.loads(resolve_model(None).with_suffix(".json").read_text())
+    assert card["test"]["strict_macro_f1"] > 0.95 and card["arch"] == "hybrid"
+
+    out = tmp_path / "default"
+    run = sigseg_cli("delineate", ludb_root / "100", "--out", out)
+    assert run.returncode == 0, run.stderr
+    ann = wfdb.rdann(str(out / "100"), "ii")
+    assert ann.symbol.count("N") >= 5  # a 10-s strip has several beats
