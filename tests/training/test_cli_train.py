@@ -87,3 +87,39 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
     )
     missing = sigseg("train", "--config", tmp_path / "nope.yaml")
     assert missing.returncode == 2 and "nope.yaml: config file not found" in missing.stderr
+
+
+def test_readme_training_command_on_ludb(ludb_root: Path, tmp_path: Path) -> None:
+    """The README's `sigseg train --model unet --data ludb`, shrunk (a small U-Net, 3 batches):
+    it trains on the LUDB train split, validates with boundary metrics and writes checkpoints."""
+    out = tmp_path / "unet"
+    result = sigseg(
+        "train",
+        "--model",
+        "unet",
+        "--data",
+        "ludb",
+        "--data-root",
+        ludb_root,
+        "--out",
+        out,
+        "--epochs",
+        "1",
+        "-m",
+        "depth=2",
+        "-m",
+        "base_width=4",
+        "--set",
+        "limit_train_batches=3",
+        "--set",
+        "progress=false",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    header = (out / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert {"val_strict_f1", "val_f1_150", "val_acc", "val_loss"} <= set(header)
+    from sigseg.checkpoint import load_checkpoint
+
+    model, info = load_checkpoint(out / "best.safetensors")
+    assert info.arch == "unet" and model.config.depth == 2
+    assert info.extra["train_config"]["data"] == "ludb"
+    assert 0.0 <= info.extra["validation"]["val_strict_f1"] <= 1.0
