@@ -7,6 +7,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from sigseg.models.base import SegmentationModel
@@ -35,7 +36,10 @@ def count_macs(model: SegmentationModel, num_samples: int) -> int:
     x = torch.zeros(1, model.in_channels, num_samples)
     was_training = model.training
     model.eval()
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+    # attention through its unfused formula: the counter has no formula for PyTorch's fused
+    # CPU attention kernel and would count its matmuls as free
+    math_only = sdpa_kernel([SDPBackend.MATH])
+    with torch.no_grad(), math_only, FlopCounterMode(display=False) as counter:
         model(x)
     model.train(was_training)
     return counter.get_total_flops() // 2
