@@ -593,18 +593,35 @@ class _RateMapper:
         j0 = self.next_j
         out = None
         if j_hi > j0:
-            num = np.arange(j0, j_hi, dtype=np.int64) * self.up
-            i0 = num // self.down
-            frac = ((num % self.down) / self.down).astype(np.float32)
-            i1 = np.minimum(i0 + 1, self.n_model - 1)
-            out = (
-                buf[..., i0 - self.buf_lo] * (1 - frac) + buf[..., i1 - self.buf_lo] * frac
-            ).astype(np.float32)
+            out = self._interpolate(buf, j0, j_hi)
             self.next_j = j_hi
         keep_from = min(self.next_j * self.up // self.down, avail)
         self.buf = buf[..., keep_from - self.buf_lo :].copy()
         self.buf_lo = keep_from
         return None if out is None else (j0, out)
+
+    def _interpolate(self, buf: np.ndarray, j0: int, j_hi: int) -> np.ndarray:
+        """Input samples ``[j0, j_hi)`` from ``buf`` (model samples from ``buf_lo``).
+
+        Sample ``j`` is ``b[i] * (1 - f) + b[i + 1] * f`` with ``i = j * up // down`` and
+        ``f = (j * up % down) / down``. Both repeat with period ``down`` in ``j`` (``i``
+        advancing by ``up``), so each of the ``down`` phases is a strided slice of ``buf``
+        with one weight: no index arrays (several times faster on a day of samples)."""
+        up, down, last = self.up, self.down, self.n_model - 1
+        n = j_hi - j0
+        out = np.empty((*buf.shape[:-1], n), dtype=np.float32)
+        padded = np.concatenate([buf, buf[..., -1:]], axis=-1)  # i + 1 past the end: clamped
+        for r in range(min(down, n)):
+            count = len(range(r, n, down))
+            num = (j0 + r) * up
+            i0 = num // down - self.buf_lo
+            frac = np.float32((num % down) / down)
+            a = padded[..., i0 : i0 + up * (count - 1) + 1 : up]
+            b = padded[..., i0 + 1 : i0 + up * (count - 1) + 2 : up]
+            out[..., r::down] = a * (1 - frac) + b * frac
+        if self.buf_lo + buf.shape[-1] - 1 > last:
+            raise RuntimeError("model-rate blocks beyond the signal's length")
+        return out
 
 
 def iter_predict_long(
