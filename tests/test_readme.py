@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
+
+from typer.testing import CliRunner
+
+from sigseg.cli import app
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -30,19 +32,14 @@ def test_readme_shows_the_two_commands_and_sigseg_commands() -> None:
 
 
 def test_every_readme_command_uses_existing_options() -> None:
+    runner = CliRunner()
     helps: dict[str, str] = {}
     for args in readme_commands():
         sub = args[:2] if args[0] == "data" else args[:1]
         key = " ".join(sub)
         if key not in helps:
-            result = subprocess.run(
-                [sys.executable, "-m", "sigseg", *sub, "--help"],
-                capture_output=True,
-                text=True,
-                timeout=120,
-                env={"COLUMNS": "200", "PATH": ""},
-            )
-            assert result.returncode == 0, f"sigseg {key}: {result.stderr}"
-            helps[key] = result.stdout
+            result = runner.invoke(app, [*sub, "--help"], env={"COLUMNS": "200"})
+            assert result.exit_code == 0, f"sigseg {key}: {result.output}"
+            helps[key] = result.output
         for option in (a.split("=", 1)[0] for a in args if a.startswith("-")):
             assert option in helps[key], f"README: sigseg {key} has no option {option}"

@@ -92,7 +92,11 @@ def test_receptive_field_is_exact(name: str) -> None:
     period = model.span_period
     length = 2 * (field.left + field.right + period) + 64
     start = (length // 2) // period * period
-    positions = list(range(start, start + period))
+    # Every alignment for short periods (pooling). For windowed attention (period = window)
+    # a query's reach grows linearly with its offset in its chunk, so the extremes are at the
+    # first and last offsets; the two around each suffice and keep the test fast.
+    phases = range(period) if period <= 16 else [0, 1, period - 2, period - 1]
+    positions = [start + p for p in phases]
     left, right = _reach(model, length, positions)
     assert left <= field.left and right <= field.right  # never outside the field
     assert _reach(_linearized(model), length, positions) == (field.left, field.right)
