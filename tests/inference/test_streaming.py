@@ -269,3 +269,26 @@ def test_long_window_options_fall_back_for_a_global_field() -> None:
         receptive_field = create_model("dilated").receptive_field.global_()
 
     assert long_window_options(Global()) == WindowOptions()
+
+
+def test_delineate_file_without_tables_writes_the_same_annotations(
+    backend: TorchBackend, tmp_path: Path
+) -> None:
+    from sigseg.cli.delineate import delineate_file
+
+    np.save(tmp_path / "rec.npy", synthesize_ecg(20.0, 500.0, 1, 2).signal)
+    for tables in (True, False):
+        (tmp_path / str(tables)).mkdir()
+        delineate_file(
+            backend,
+            tmp_path / "rec.npy",
+            tmp_path / str(tables),
+            fs=500.0,
+            combine_leads=False,
+            plot=False,
+            tables=tables,
+        )
+    assert sorted(p.name for p in (tmp_path / "False").iterdir()) == ["rec.ch0"]
+    assert (tmp_path / "False" / "rec.ch0").read_bytes() == (
+        tmp_path / "True" / "rec.ch0"
+    ).read_bytes()

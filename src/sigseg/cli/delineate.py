@@ -45,10 +45,16 @@ def delineate(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     threads: int = typer.Option(None, "--threads", help="CPU threads for inference."),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Write a PNG per input."),
+    tables: bool = typer.Option(
+        True,
+        "--tables/--no-tables",
+        help="Write the wave and interval tables (CSV, JSON); a day of ECG gives ~80 MB.",
+    ),
 ) -> None:
     """Delineate each input; per lead (and fused with --combine-leads) write WFDB annotations
-    in LUDB's convention, wave and interval tables (CSV, JSON) and a PNG plot. A bad input is
-    reported and skipped; the command exits 1 if any input failed."""
+    in LUDB's convention, wave and interval tables (CSV, JSON) and a PNG plot. Recordings of
+    any length stream through in bounded memory (a 24-hour Holter recording included). A bad
+    input is reported and skipped; the command exits 1 if any input failed."""
     from rich.progress import track
 
     from sigseg.inference.backends import load_backend
@@ -61,7 +67,14 @@ def delineate(
     for path in track(inputs, description="delineating", transient=True):
         try:
             written = delineate_file(
-                backend_, path, out, fs=fs, combine_leads=combine_leads, plot=plot, names=names
+                backend_,
+                path,
+                out,
+                fs=fs,
+                combine_leads=combine_leads,
+                plot=plot,
+                names=names,
+                tables=tables,
             )
             typer.echo(f"{path}: {written}")
         except (ValueError, OSError) as err:
@@ -96,6 +109,7 @@ def delineate_file(
     combine_leads: bool,
     plot: bool,
     names: dict[str, Path] | None = None,
+    tables: bool = True,
 ) -> str:
     """Delineate one recording and write its outputs; returns a one-line summary. ``names``
     maps the output names already written in this run to their inputs: an input whose name
@@ -117,11 +131,17 @@ def delineate_file(
                     "run; delineate it into another --out folder"
                 )
             names[name] = path
-        return _delineate_reader(backend, reader, name, out, combine_leads, plot)
+        return _delineate_reader(backend, reader, name, out, combine_leads, plot, tables)
 
 
 def _delineate_reader(
-    backend: Any, reader: Any, name: str, out: Path, combine_leads: bool, plot: bool
+    backend: Any,
+    reader: Any,
+    name: str,
+    out: Path,
+    combine_leads: bool,
+    plot: bool,
+    tables: bool,
 ) -> str:
     from contextlib import ExitStack
 
@@ -163,6 +183,8 @@ def _delineate_reader(
 
         def write(group: int | None, waves: list, final: bool = False) -> None:
             annotations[group].add(waves)
+            if not tables:
+                return
             wave_table.add(group, wave_rows(waves, reader.fs, channels))
             rows = beats[group].finish() if final else beats[group].push(waves)
             lead = labels[-1 if group is None else group]
@@ -181,8 +203,9 @@ def _delineate_reader(
             plotted += [w for w in waves if w.onset is not None and w.onset < plot_samples]
         for group in groups:
             write(group, [], final=True)
-        wave_table.close()
-        interval_table.close()
+        if tables:
+            wave_table.close()
+            interval_table.close()
     if plot:
         plot_delineation(
             out / f"{name}.png",
