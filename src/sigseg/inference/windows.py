@@ -124,12 +124,12 @@ class WindowOptions:
         return self.overlap_samples // 2 if self.blinding is None else int(self.blinding)
 
 
-LONG_WINDOW = 8192
-"""Window of :func:`long_window_options`, in model-rate samples (33 s at 250 Hz)."""
+LONG_WINDOW = 16384
+"""Window of :func:`long_window_options`, in model-rate samples (131 s at 125 Hz)."""
 
 
 def long_window_options(
-    backend: Any, window: int = LONG_WINDOW, batch_size: int = 4
+    backend: Any, window: int = LONG_WINDOW, batch_size: int = 2
 ) -> WindowOptions:
     """Windows for recordings much longer than one window: ``window`` samples overlapping by
     just enough that the blinding covers the model's receptive field (so every kept sample
@@ -137,7 +137,7 @@ def long_window_options(
     attention sees the same chunks in every window).
 
     The default :class:`WindowOptions` (2560-sample windows overlapping by half) computes
-    every sample twice; these compute it 1.1 times for the default model, and the batch
+    every sample twice; these compute it 1.05 times for the default model, and the batch
     (``batch_size`` x ``window``) is sized to keep the model's activations near 200 MB. A
     model without a finite receptive field (global attention) gets the default options.
 

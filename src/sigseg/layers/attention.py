@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sigseg.layers.factories import make_activation
-from sigseg.layers.field import Span, conv_span, union
+from sigseg.layers.field import Span, conv_span, pool_span, union
 
 
 class MultiHeadSelfAttention(nn.Module):
@@ -100,7 +100,14 @@ class MultiHeadSelfAttention(nn.Module):
 class TransformerBlock(nn.Module):
     """Attention block on ``(N, C, L)``: optional convolutional positional encoding, self-
     attention and an optional feed-forward sublayer, each with a residual connection and
-    LayerNorm (pre-norm by default; post-norm reproduces the article's Example 2)."""
+    LayerNorm (pre-norm by default; post-norm reproduces the article's Example 2).
+
+    With ``stride`` > 1 the block attends over tokens: the input is average-pooled by
+    ``stride`` (zero-padded to a multiple of it), the block runs on the pooled sequence, and
+    its update (output minus input) is repeated back to every sample and added to the input.
+    Attention then costs ``1 / stride`` as much, while the fine detail passes through the
+    residual; a window counts tokens, so it spans ``window * stride`` samples.
+    """
 
     def __init__(
         self,
@@ -114,9 +121,12 @@ class TransformerBlock(nn.Module):
         pos_kernel: int = 0,
         activation: str = "gelu",
         dropout: float = 0.0,
+        stride: int = 1,
     ) -> None:
         super().__init__()
-        self.norm_first, self.pos_kernel = norm_first, pos_kernel
+        if stride < 1:
+            raise ValueError(f"attention stride must be >= 1, got {stride}")
+        self.norm_first, self.pos_kernel, self.stride = norm_first, pos_kernel, stride
         self.pos = (
             nn.Conv1d(dim, dim, pos_kernel, padding="same", groups=dim) if pos_kernel > 0 else None
         )
@@ -136,6 +146,19 @@ class TransformerBlock(nn.Module):
         self.norm2 = nn.LayerNorm(dim) if self.ffn is not None else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride == 1:
+            return self._mix(x)
+        s, length = self.stride, x.shape[-1]
+        padded = F.pad(x, (0, (-length) % s))
+        n, c, padded_length = padded.shape
+        samples = padded.reshape(n, c, padded_length // s, s)  # (N, C, tokens, stride)
+        tokens = samples.mean(dim=-1)
+        update = self._mix(tokens) - tokens
+        # broadcast over each token's samples: no repeated copy of the update is made
+        return (samples + update.unsqueeze(-1)).reshape(n, c, padded_length)[..., :length]
+
+    def _mix(self, x: torch.Tensor) -> torch.Tensor:
+        """The block proper, on ``(N, C, L)`` samples or tokens."""
         if self.pos is not None:
             x = x + self.pos(x)
         y = x.transpose(1, 2)
@@ -150,6 +173,11 @@ class TransformerBlock(nn.Module):
         return y.transpose(1, 2)
 
     def span(self, span: Span) -> Span | None:
+        s = self.stride
+        inner = span if s == 1 else (span[0] // s, span[1] // s)
         if self.pos is not None:
-            span = union(span, conv_span(span, self.pos_kernel))
-        return self.attn.span(span)
+            inner = union(inner, conv_span(inner, self.pos_kernel))
+        reach = self.attn.span(inner)
+        if reach is None or s == 1:
+            return reach
+        return union(span, pool_span(reach, s))

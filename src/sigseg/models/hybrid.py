@@ -14,7 +14,10 @@ fine and coarse features (skip concatenation). This network gets both at full re
 3. **Self-attention.** Windowed multi-head self-attention blocks, inserted after the blocks
    named in ``attention_after``, relate each sample to the surrounding beats (is this bump
    the P wave before a QRS or the T wave after one?). Windows keep memory linear in length
-   and the receptive field finite, which long-recording inference relies on.
+   and the receptive field finite, which long-recording inference relies on. With
+   ``attention_stride`` > 1 attention runs over tokens of that many samples (their mean),
+   and its update is added back to every sample of the token: beat-level context does not
+   need every sample, and attention is the costliest operator per multiply on a CPU.
 
 The compute per sample is that of a narrow conv net (about half of the baseline U-Net's
 multiply-accumulates at default sizes; ``sigseg models`` prints both).
@@ -32,14 +35,15 @@ from sigseg.layers.blocks import ConvNormAct, DilatedResidualBlock
 from sigseg.layers.factories import NORMS
 from sigseg.layers.field import Span, conv_span, union
 from sigseg.models.base import ModelConfig, SegmentationModel
-from sigseg.models.registry import register_model
+from sigseg.models.registry import Preset, register_model, register_preset
 
 
 @dataclass(frozen=True)
 class HybridConfig(ModelConfig):
     """Trunk of ``len(dilations)`` residual blocks of ``width`` channels; attention blocks
-    after the block indices in ``attention_after`` (windowed when ``window`` is set);
-    features of every block fused to ``fuse_width`` channels before the head."""
+    after the block indices in ``attention_after`` (windowed when ``window`` is set, over
+    tokens of ``attention_stride`` samples); features of every block fused to ``fuse_width``
+    channels before the head."""
 
     width: int = 48
     kernel_size: int = 3
@@ -52,6 +56,7 @@ class HybridConfig(ModelConfig):
     num_heads: int = 4
     key_dim: int = 12
     window: int | None = 64
+    attention_stride: int = 1
     ffn_ratio: float = 2.0
     pos_kernel: int = 0
     dropout: float = 0.0
@@ -63,6 +68,8 @@ class HybridConfig(ModelConfig):
         bad = [i for i in self.attention_after if not 0 <= i < len(self.dilations)]
         if bad:
             raise ValueError(f"hybrid: attention_after indices {bad} are not block indices")
+        if self.attention_stride < 1:
+            raise ValueError(f"hybrid: attention_stride must be >= 1, got {self.attention_stride}")
         if self.norm not in NORMS:
             raise ValueError(f"hybrid: norm must be one of {NORMS}, got {self.norm!r}")
 
@@ -103,6 +110,7 @@ class HybridConvNet(SegmentationModel):
                         window=c.window,
                         pos_kernel=c.pos_kernel,
                         dropout=c.dropout,
+                        stride=c.attention_stride,
                     )
                 )
             self.blocks.append(nn.Sequential(*stage))
@@ -113,7 +121,8 @@ class HybridConvNet(SegmentationModel):
 
     @property
     def span_period(self) -> int:
-        return (self.config.window or 1) if self.config.attention_after else 1
+        c = self.config
+        return (c.window or 1) * c.attention_stride if c.attention_after else 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
@@ -135,3 +144,24 @@ class HybridConvNet(SegmentationModel):
                         return None
             tap_spans.append(self.stem.span(s))
         return union(*tap_spans)
+
+
+HYBRID_FAST = register_preset(
+    Preset(
+        "hybrid-fast",
+        "hybrid",
+        {
+            "sampling_rate": 125.0,
+            "dilations": (1, 2, 4, 8, 16, 32, 64),
+            "attention_after": (6,),
+            "window": 32,
+            "attention_stride": 4,
+        },
+        "hybrid at 125 Hz, 7 dilated blocks, attention over 4-sample tokens in 1-s windows; "
+        "the default model's design (train it at sampling_rate 125)",
+    )
+)
+"""The design of the default pretrained model: a day of ECG in under 30 s on two CPU cores
+(``benchmarks/speed``). Half the rate halves every layer's cost while the strict boundary
+tolerances (40-100 ms) stay 5-12 samples wide; one block fewer keeps the trunk's field in
+seconds; tokens of 4 samples (32 ms) make attention a quarter of its per-sample cost."""

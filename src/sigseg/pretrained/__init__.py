@@ -6,7 +6,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-DEFAULT_MODEL = "ecg-hybrid-ludb"
+DEFAULT_MODEL = "ecg-hybrid-fast-ludb"
 """The default ECG delineation model used by ``sigseg delineate``."""
 
 

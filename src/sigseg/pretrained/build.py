@@ -1,9 +1,10 @@
 """Package a training run as a shipped pretrained model: weights (safetensors), a JSON config
 and a model card with the LUDB test metrics (both tolerance sets).
 
-    python -m sigseg.pretrained.build runs/pretrained [--name ecg-hybrid-ludb]
+    python -m sigseg.pretrained.build RUN_DIR --name NAME --config CONFIG
 
-``make pretrained`` runs ``sigseg train --config configs/pretrained.yaml`` and then this.
+``make pretrained`` runs ``sigseg train --config configs/NAME.yaml`` and then this, for each
+shipped model.
 """
 
 from __future__ import annotations
@@ -25,12 +26,20 @@ from sigseg.metrics.report import format_tables
 from sigseg.models.profile import profile_model
 from sigseg.pretrained import DEFAULT_MODEL, _folder
 
+CONFIG = "config.yaml"
+"""The config file ``sigseg train`` writes into its run folder."""
+
 
 def build(
-    run_dir: Path, name: str = DEFAULT_MODEL, data: str | None = None, out_dir: Path | None = None
+    run_dir: Path,
+    name: str = DEFAULT_MODEL,
+    data: str | None = None,
+    out_dir: Path | None = None,
+    config: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``run_dir/best.safetensors`` on the LUDB test split and write the model's
-    three files to ``out_dir`` (default: this package's folder). Returns the card's numbers."""
+    three files to ``out_dir`` (default: this package's folder). ``config`` is the YAML file
+    the run was trained with, for the card. Returns the card's numbers."""
     out_dir = out_dir or _folder()
     model, info = load_checkpoint(run_dir / "best.safetensors")
     records = load_ludb(data, split="test", mode="multi")
@@ -46,7 +55,7 @@ def build(
             "config": train_config,
             "epoch": info.extra.get("epoch"),
             "validation": info.extra.get("validation"),
-            "command": "make pretrained  (sigseg train --config configs/pretrained.yaml)",
+            "command": f"make pretrained  (sigseg train --config {config or run_dir / CONFIG})",
         },
         "profile": profile.to_dict(),
         "test": {
@@ -122,8 +131,9 @@ def main() -> None:
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--name", default=DEFAULT_MODEL)
     parser.add_argument("--data", default=None, help="LUDB folder (default $SIGSEG_DATA)")
+    parser.add_argument("--config", default=None, help="the YAML config the run was trained with")
     args = parser.parse_args()
-    card = build(args.run_dir, args.name, args.data)
+    card = build(args.run_dir, args.name, args.data, config=args.config)
     print(
         f"{card['name']}: strict macro-F1 {card['test']['strict_macro_f1']:.3f}, "
         f"150-ms {card['test']['f1_150ms']:.3f}"
