@@ -17,6 +17,9 @@ translation of ``//`` truncates, which differs from floor only for negative oper
 Should that path fail for some model, the TorchScript exporter (``dynamo=False``) with
 ``dynamic_axes`` is tried instead, with a warning; check its output with :func:`check_onnx`.
 
+The graph is then rewritten for ONNX Runtime's CPU kernels (:mod:`sigseg.onnx_layout`:
+convolutions as 2-D ones, the fusion's concatenation as a sum), the same function.
+
 Example::
 
     model, info = sigseg.load_checkpoint("model.safetensors")
@@ -44,6 +47,7 @@ from torch import nn
 from sigseg.atomic import atomic_path
 from sigseg.checkpoint import library_version
 from sigseg.data.transforms import Preprocessing
+from sigseg.onnx_layout import optimize_for_cpu
 
 ONNX_METADATA_KEY = "sigseg"
 FORMAT_VERSION = 1
@@ -110,6 +114,7 @@ def export_onnx(
             stacklevel=2,
         )
         proto = _export_torchscript(cpu_model, example, opset)
+    proto = optimize_for_cpu(proto)
     description = describe_model(model, preprocessing, name)
     for entry in list(proto.metadata_props):
         if entry.key == ONNX_METADATA_KEY:

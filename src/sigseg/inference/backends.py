@@ -299,7 +299,8 @@ def _onnx_cache_path(checkpoint: str | os.PathLike[str]) -> Path | None:
     digest = hashlib.sha256()
     digest.update(Path(checkpoint).read_bytes())
     package = Path(sigseg.export.__file__).parent
-    for source in [package / "export.py", *sorted((package / "layers").glob("*.py"))]:
+    exporter = [package / "export.py", package / "onnx_layout.py"]
+    for source in [*exporter, *sorted((package / "layers").glob("*.py"))]:
         digest.update(source.read_bytes())  # the graph follows the exporter and the layers
     for source in sorted((package / "models").glob("*.py")):
         digest.update(source.read_bytes())
