@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,26 @@ def _onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """ONNX exports that load_backend caches go to a temporary folder, not the user's cache
     (subprocesses inherit it)."""
     os.environ.setdefault("SIGSEG_CACHE_DIR", str(tmp_path_factory.mktemp("sigseg-cache")))
+
+
+@pytest.fixture
+def tiny_train_args() -> Callable[[int, int], list[str]]:
+    """``sigseg train`` options for a run of seconds: a 2-block dilated net on ``train`` and
+    ``val`` short synthetic records (the rest of each command is the test's)."""
+
+    def args(train: int = 16, val: int = 4) -> list[str]:
+        return [
+            "--model",
+            "dilated",
+            "-m",
+            "widths=[8, 8]",
+            "-m",
+            "dilations=[1, 2]",
+            "--data",
+            "synthetic",
+            *("--set", f"synthetic_train={train}", "--set", f"synthetic_val={val}"),
+            *("--set", "synthetic_seconds=4", "--set", "crop_seconds=2"),
+            *("--set", "progress=false"),
+        ]
+
+    return args

@@ -23,6 +23,9 @@ def test_models_json_lists_every_model_with_figures() -> None:
     assert rows["dilated-seed"]["receptive_field_ms"] == 60.0
     assert rows["attention"]["receptive_field_samples"] is None  # global
     assert rows["hybrid"]["macs_per_second"] <= 0.5 * rows["unet"]["macs_per_second"]
+    # a preset with its own rate keeps it: its field in ms and MACs are at 125 Hz
+    assert rows["hybrid-fast"]["sampling_rate"] == 125.0 and rows["hybrid"]["sampling_rate"] == 250
+    assert rows["hybrid-fast"]["receptive_field_ms"] == 1000 * 771 / 125
 
 
 def test_models_table_and_bad_fs() -> None:

@@ -77,37 +77,17 @@ def test_two_inputs_with_one_output_name(
 
 # --- a training killed with SIGKILL resumes ------------------------------------------------------
 
-TRAIN_ARGS = [
-    "train",
-    "--model",
-    "dilated",
-    "-m",
-    "widths=[8, 8]",
-    "-m",
-    "dilations=[1, 2]",
-    "--data",
-    "synthetic",
-    "--set",
-    "synthetic_train=32",
-    "--set",
-    "synthetic_val=4",
-    "--set",
-    "synthetic_seconds=4",
-    "--set",
-    "crop_seconds=2",
-    "--set",
-    "progress=false",
-    "--batch-size",
-    "8",
-]
 EPOCHS = 3
 STEPS = 4  # 32 records, batches of 8
 
 
-def test_training_killed_with_sigkill_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
+def test_training_killed_with_sigkill_resumes_from_its_last_checkpoint(
+    tmp_path: Path, tiny_train_args
+) -> None:
+    train = ["train", *tiny_train_args(32), "--batch-size", "8"]
     out = tmp_path / "run"
     last_ckpt = out / "checkpoints" / "last.ckpt"
-    args = [sys.executable, "-m", "sigseg", *TRAIN_ARGS, "--epochs", str(EPOCHS), "--out", out]
+    args = [sys.executable, "-m", "sigseg", *train, "--epochs", str(EPOCHS), "--out", out]
     with subprocess.Popen(
         [str(a) for a in args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     ) as proc:
@@ -121,7 +101,7 @@ def test_training_killed_with_sigkill_resumes_from_its_last_checkpoint(tmp_path:
     killed_at = torch.load(last_ckpt, weights_only=True)["epoch"]
     assert killed_at < EPOCHS - 1
 
-    result = sigseg_process(*TRAIN_ARGS, "--epochs", EPOCHS, "--out", out, "--resume", last_ckpt)
+    result = sigseg_process(*train, "--epochs", EPOCHS, "--out", out, "--resume", last_ckpt)
     assert result.code == 0, result.err[-3000:]
     state = torch.load(last_ckpt, weights_only=True)
     assert state["epoch"] == EPOCHS - 1 and state["global_step"] == EPOCHS * STEPS

@@ -175,7 +175,7 @@ def test_checkpoint_with_an_invalid_config(cli: Cli, tmp_path: Path) -> None:
     assert_user_error(result, "bad.safetensors: invalid config for 'dilated'")
 
 
-def test_lightning_checkpoint_of_another_model(cli: Cli, tmp_path: Path) -> None:
+def test_lightning_checkpoint_of_another_model(cli: Cli, tmp_path: Path, tiny_train_args) -> None:
     import lightning
 
     from sigseg.training.module import SegmentationTask
@@ -188,27 +188,8 @@ def test_lightning_checkpoint_of_another_model(cli: Cli, tmp_path: Path) -> None
         {"state_dict": other.state_dict(), "pytorch-lightning_version": lightning.__version__},
         path,
     )
-    result = cli(
-        "train",
-        "--model",
-        "dilated",
-        "-m",
-        "widths=[8, 8]",
-        "-m",
-        "dilations=[1, 2]",
-        "--data",
-        "synthetic",
-        "--set",
-        "synthetic_train=4",
-        "--set",
-        "synthetic_val=2",
-        "--epochs",
-        "1",
-        "--out",
-        tmp_path / "run",
-        "--resume",
-        path,
-    )
+    train = ["train", *tiny_train_args(4, 2), "--epochs", "1", "--out", tmp_path / "run"]
+    result = cli(*train, "--resume", path)
     assert_user_error(result, "other.ckpt: does not fit the model this config builds")
 
 

@@ -8,27 +8,6 @@ from pathlib import Path
 
 import yaml
 
-TINY_ARGS = [
-    "--model",
-    "dilated",
-    "-m",
-    "widths=[8, 8]",
-    "-m",
-    "dilations=[1, 2]",
-    "--data",
-    "synthetic",
-    "--set",
-    "synthetic_train=16",
-    "--set",
-    "synthetic_val=4",
-    "--set",
-    "synthetic_seconds=4",
-    "--set",
-    "crop_seconds=2",
-    "--set",
-    "progress=false",
-]
-
 
 def sigseg(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -39,11 +18,11 @@ def sigseg(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_ddp_on_cpu_trains_with_two_processes(tmp_path: Path) -> None:
+def test_ddp_on_cpu_trains_with_two_processes(tmp_path: Path, tiny_train_args) -> None:
     out = tmp_path / "ddp"
     result = sigseg(
         "train",
-        *TINY_ARGS,
+        *tiny_train_args(),
         "--epochs",
         "1",
         "--devices",
@@ -61,8 +40,8 @@ def test_ddp_on_cpu_trains_with_two_processes(tmp_path: Path) -> None:
     assert result.stdout.count("best ") == 1  # only the main process reports
 
 
-def test_saved_config_reproduces_the_run(tmp_path: Path) -> None:
-    first = sigseg("train", *TINY_ARGS, "--epochs", "1", "--out", tmp_path / "a")
+def test_saved_config_reproduces_the_run(tmp_path: Path, tiny_train_args) -> None:
+    first = sigseg("train", *tiny_train_args(), "--epochs", "1", "--out", tmp_path / "a")
     assert first.returncode == 0, first.stderr[-2000:]
     saved = yaml.safe_load((tmp_path / "a" / "config.yaml").read_text())
     assert saved["model_options"] == {"widths": [8, 8], "dilations": [1, 2]}

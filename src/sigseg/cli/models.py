@@ -14,18 +14,23 @@ from sigseg.models.profile import ModelProfile, profile_model
 
 
 def models(
-    fs: float = typer.Option(500.0, "--fs", help="Signal sampling rate (Hz) for ms and MAC/s."),
+    fs: float = typer.Option(
+        500.0, "--fs", help="Rate (Hz) the models run at, unless a preset fixes its own."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """List every model and preset: parameters, receptive field, MACs per second of signal.
+    """List every model and preset: parameters, the rate it runs at, receptive field, MACs per
+    second of signal.
 
-    Each model runs at its own sampling rate; ``--fs`` is the rate of the signal you have, so
-    the field in ms and the MACs per second of that signal are what it costs you."""
+    Architectures run at ``--fs``; a preset that fixes its rate (``hybrid-fast``: 125 Hz) runs
+    at that rate, which is what inference resamples any signal to."""
     if not fs > 0:
         raise typer.BadParameter(f"--fs must be > 0, got {fs}")
     profiles = []
     for name in list_models():
-        model = create_model(name, sampling_rate=fs)
+        preset = get_preset(name)
+        fixed = preset is not None and "sampling_rate" in preset.overrides
+        model = create_model(name, sampling_rate=None if fixed else fs)
         profiles.append(profile_model(model, name))
     if as_json:
         typer.echo(json.dumps([p.to_dict() for p in profiles], indent=2))
@@ -34,8 +39,8 @@ def models(
 
 
 def _table(profiles: list[ModelProfile], fs: float) -> Table:
-    table = Table(title=f"sigseg models (signal at {fs:g} Hz)")
-    for col in ("model", "architecture", "parameters", "receptive field", "MMAC/s"):
+    table = Table(title=f"sigseg models (run at {fs:g} Hz unless a preset fixes its rate)")
+    for col in ("model", "architecture", "parameters", "rate (Hz)", "receptive field", "MMAC/s"):
         table.add_column(col, justify="left" if col in ("model", "architecture") else "right")
     for p in profiles:
         preset = get_preset(p.name)
@@ -45,5 +50,12 @@ def _table(profiles: list[ModelProfile], fs: float) -> Table:
             else f"{p.receptive_field_samples:.0f} ({p.receptive_field_ms:.0f} ms)"
         )
         arch = p.arch + (" (preset)" if preset else "")
-        table.add_row(p.name, arch, f"{p.parameters:,}", rf, f"{p.macs_per_second / 1e6:.1f}")
+        table.add_row(
+            p.name,
+            arch,
+            f"{p.parameters:,}",
+            f"{p.sampling_rate:g}",
+            rf,
+            f"{p.macs_per_second / 1e6:.1f}",
+        )
     return table
