@@ -31,17 +31,9 @@ SMALL = {
         "fuse_width": 8,
         "window": 16,
     },
-    # the default model's design: attention over 4-sample tokens (1001 is not a multiple of 4)
-    "hybrid-fast": {
-        "width": 8,
-        "dilations": (1, 2, 4),
-        "attention_after": (2,),
-        "num_heads": 2,
-        "key_dim": 4,
-        "fuse_width": 8,
-        "window": 8,
-    },
 }
+# the default model's design: attention over 4-sample tokens (1001 is not a multiple of 4)
+SMALL["hybrid-fast"] = {**SMALL["hybrid"], "window": 8}
 # 1001 is not a multiple of the U-Net's pooling factor (8) nor of the attention window (16)
 LENGTHS = (1, 37, 1000, 1001, 2500)
 
