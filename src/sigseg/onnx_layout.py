@@ -14,7 +14,7 @@ copies every tap once and, in the blocked layout, forces a layout change of ever
 :func:`split_concat_conv` replaces it by one 1x1 convolution per tap, summed, since
 ``W @ concat(x_1, ..., x_n) = W_1 @ x_1 + ... + W_n @ x_n``.
 
-On two cores the default model runs about 1.3x faster with both (``benchmarks/speed``).
+On two cores the default model runs 1.25x faster with both (``benchmarks/speed``).
 """
 
 from __future__ import annotations
