@@ -108,3 +108,17 @@ def test_bad_configs_are_refused(tmp_path: Path) -> None:
         load_config(tmp_path / "missing.yaml")
     with pytest.raises(ValueError, match="resume from not found"):
         train(dataclasses.replace(TINY, out_dir=str(tmp_path)), resume=tmp_path / "x.ckpt")
+
+
+def test_the_rate_defaults_to_the_one_the_model_is_designed_for(tmp_path: Path) -> None:
+    """``sigseg train --model hybrid-fast`` trains at the preset's 125 Hz (its dilations and
+    token attention are sized for it); an explicit rate still wins; the saved config holds
+    the resolved rate, so passing it back reproduces the run."""
+    fast = TrainConfig(model="hybrid-fast")
+    assert fast.sampling_rate == 125.0 and fast.crop_length == round(8.192 * 125)
+    assert TrainConfig(model="unet").sampling_rate == 250.0
+    assert TrainConfig(model="hybrid-fast", sampling_rate=250.0).sampling_rate == 250.0
+    fast.save(tmp_path / "config.yaml")
+    assert load_config(tmp_path / "config.yaml").sampling_rate == 125.0
+    with pytest.raises(ValueError, match="unknown model 'nope'"):
+        TrainConfig(model="nope")

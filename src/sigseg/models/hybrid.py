@@ -158,7 +158,7 @@ HYBRID_FAST = register_preset(
             "attention_stride": 4,
         },
         "hybrid at 125 Hz, 7 dilated blocks, attention over 4-sample tokens in 1-s windows; "
-        "the default model's design (train it at sampling_rate 125)",
+        "the default model's design (sigseg train runs it at its 125 Hz unless told otherwise)",
     )
 )
 """The design of the default pretrained model: a day of ECG in under 30 s on two CPU cores

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from sigseg.atomic import write_text
+from sigseg.models.registry import resolve_config
 
 
 @dataclass
@@ -19,7 +20,9 @@ class TrainConfig:
 
     ``data`` is ``synthetic`` (the built-in generator), ``ludb`` (``data_root``, else
     ``$SIGSEG_DATA``) or a path to a folder in LUDB's layout. Signals are resampled to
-    ``sampling_rate``, cut into random crops of ``crop_seconds`` and normalized per crop.
+    ``sampling_rate`` (by default the rate the model is designed for: 250 Hz, or the rate a
+    preset fixes, e.g. 125 Hz for ``hybrid-fast``), cut into random crops of
+    ``crop_seconds`` and normalized per crop.
     ``loss`` weights named losses (``ce``, ``bce``, ``dice``, ``focal``).
     ``max_minutes`` caps wall time (the comparison's equal-time budget); 0 = no cap.
     """
@@ -28,7 +31,7 @@ class TrainConfig:
     model_options: dict[str, Any] = field(default_factory=dict)
     data: str = "synthetic"
     data_root: str | None = None
-    sampling_rate: float = 250.0
+    sampling_rate: float | None = None
     normalize: str = "robust"
     bandpass: tuple[float, float] | None = None
     crop_seconds: float = 8.192
@@ -55,6 +58,9 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
+        if self.sampling_rate is None:
+            options = {k: v for k, v in self.model_options.items() if k != "sampling_rate"}
+            self.sampling_rate = resolve_config(self.model, **options)[1].sampling_rate
         if self.schedule not in ("onecycle", "cosine", "constant"):
             raise ValueError(
                 f"schedule must be onecycle, cosine or constant, got {self.schedule!r}"
