@@ -82,18 +82,13 @@ def _backend(spec: dict[str, Any]) -> Any:
     return backend
 
 
-def _rate(model_path: str) -> float:
-    """The sampling rate a checkpoint's model runs at."""
-    import sigseg
-
-    return float(sigseg.load_checkpoint(model_path)[0].sampling_rate)
-
-
-def _macs_per_sample(model_path: str) -> float:
+def _macs_per_sample(model: Any) -> float:
+    """Multiply-accumulates per model-rate sample of a model or checkpoint path."""
     import sigseg
     from sigseg.models.profile import count_macs
 
-    model, _ = sigseg.load_checkpoint(model_path)
+    if isinstance(model, str):
+        model, _ = sigseg.load_checkpoint(model)
     return count_macs(model, 8192) / 8192
 
 
@@ -577,14 +572,15 @@ def task_setup(spec: dict[str, Any]) -> dict[str, Any]:
         sigseg.save_checkpoint(model, unet, preprocessing={"sampling_rate": 250.0})
     for path, hours in spec["recordings"]:
         synth(Path(path), hours, say)
+    models = {name: sigseg.load_checkpoint(path)[0] for name, path in spec["models"].items()}
     return {
         "machine": machine_description(),
         "libraries": library_versions(
             ("torch", "onnxruntime", "onnx", "numpy", "scipy", "wfdb", "neurokit2", "sigseg")
         ),
-        "sampling_rates": {name: _rate(path) for name, path in spec["models"].items()},
+        "sampling_rates": {name: float(m.sampling_rate) for name, m in models.items()},
         "macs_per_second": {
-            name: _macs_per_sample(path) * _rate(path) for name, path in spec["models"].items()
+            name: _macs_per_sample(m) * float(m.sampling_rate) for name, m in models.items()
         },
     }
 

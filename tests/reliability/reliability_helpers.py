@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,4 +56,29 @@ def ecg(seconds: float = 4.0, leads: int = 2, fs: float = FS, seed: int = 0) -> 
 
 def write_npy(path: Path, signal: np.ndarray) -> Path:
     np.save(path, signal)
+    return path
+
+
+def write_edf(path: Path, labels: Sequence[str] = ("I", "II"), seconds: float = 2.0) -> Path:
+    """An EDF+ file of ``ecg(seconds)`` with one signal per label (mV, +-10 mV range)."""
+    import pyedflib
+
+    x = ecg(seconds, len(labels)).astype(np.float64)
+    writer = pyedflib.EdfWriter(str(path), len(labels), file_type=pyedflib.FILETYPE_EDFPLUS)
+    writer.setSignalHeaders(
+        [
+            {
+                "label": label,
+                "dimension": "mV",
+                "sample_frequency": FS,
+                "physical_max": 10.0,
+                "physical_min": -10.0,
+                "digital_max": 32767,
+                "digital_min": -32768,
+            }
+            for label in labels
+        ]
+    )
+    writer.writeSamples([row.copy() for row in x])
+    writer.close()
     return path

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import wfdb
-from reliability_helpers import FS, CliResult, assert_user_error, ecg, write_npy
+from reliability_helpers import FS, CliResult, assert_user_error, ecg, write_edf, write_npy
 
 import sigseg
 from sigseg.data.readers import read_edf, read_record
@@ -51,30 +51,6 @@ def write_wfdb(folder: Path, name: str = "rec", leads: Sequence[str] = ("i", "ii
         write_dir=str(folder),
     )
     return folder / name
-
-
-def write_edf(path: Path, labels: Sequence[str] = ("I", "II")) -> Path:
-    import pyedflib
-
-    x = ecg(2.0, len(labels)).astype(np.float64)
-    writer = pyedflib.EdfWriter(str(path), len(labels), file_type=pyedflib.FILETYPE_EDFPLUS)
-    writer.setSignalHeaders(
-        [
-            {
-                "label": label,
-                "dimension": "mV",
-                "sample_frequency": FS,
-                "physical_max": 10.0,
-                "physical_min": -10.0,
-                "digital_max": 32767,
-                "digital_min": -32768,
-            }
-            for label in labels
-        ]
-    )
-    writer.writeSamples([row.copy() for row in x])
-    writer.close()
-    return path
 
 
 # --- NaN and Inf: refused, naming the file and the first bad sample ----------------------------

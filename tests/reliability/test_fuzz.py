@@ -14,7 +14,7 @@ import pytest
 import wfdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability_helpers import FS, ecg
+from reliability_helpers import FS, ecg, write_edf
 
 from sigseg.data.qtdb import read_qtdb_record
 from sigseg.data.readers import read_record
@@ -40,26 +40,7 @@ def _wfdb_files(folder: Path) -> dict[str, bytes]:
 
 
 def _edf_bytes(folder: Path) -> bytes:
-    import pyedflib
-
-    path = folder / "x.edf"
-    writer = pyedflib.EdfWriter(str(path), 1, file_type=pyedflib.FILETYPE_EDFPLUS)
-    writer.setSignalHeaders(
-        [
-            {
-                "label": "II",
-                "dimension": "mV",
-                "sample_frequency": FS,
-                "physical_max": 10.0,
-                "physical_min": -10.0,
-                "digital_max": 32767,
-                "digital_min": -32768,
-            }
-        ]
-    )
-    writer.writeSamples([ecg(1.0, 1)[0].astype(np.float64)])
-    writer.close()
-    return path.read_bytes()
+    return write_edf(folder / "x.edf", labels=("II",), seconds=1.0).read_bytes()
 
 
 def _numpy_bytes(compressed: bool | None) -> bytes:

@@ -175,11 +175,12 @@ def _delineate_reader(
             )
             for g in groups
         }
-        wave_table = TableWriter(out / f"{name}_waves", WAVE_COLUMNS, groups)
-        interval_table = TableWriter(out / f"{name}_intervals", INTERVAL_COLUMNS, groups)
-        files.callback(interval_table.discard)
-        files.callback(wave_table.discard)
-        beats = {g: BeatStream(reader.fs) for g in groups}
+        if tables:
+            wave_table = TableWriter(out / f"{name}_waves", WAVE_COLUMNS, groups)
+            interval_table = TableWriter(out / f"{name}_intervals", INTERVAL_COLUMNS, groups)
+            files.callback(interval_table.discard)
+            files.callback(wave_table.discard)
+            beats = {g: BeatStream(reader.fs) for g in groups}
 
         def write(group: int | None, waves: list, final: bool = False) -> None:
             annotations[group].add(waves)
@@ -200,7 +201,8 @@ def _delineate_reader(
                     counts[w.kind] += 1
             for group, group_waves in by_group.items():
                 write(group, group_waves)
-            plotted += [w for w in waves if w.onset is not None and w.onset < plot_samples]
+            if plot:
+                plotted += [w for w in waves if w.onset is not None and w.onset < plot_samples]
         for group in groups:
             write(group, [], final=True)
         if tables:

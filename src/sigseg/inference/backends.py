@@ -253,6 +253,13 @@ def load_backend(
             raise ValueError(f"{model_or_path}: an ONNX file runs with backend='onnx'")
         return OnnxBackend(model_or_path, threads=threads, device=device)
 
+    cached = None
+    if backend == "onnx" and not isinstance(model_or_path, nn.Module):
+        if Path(model_or_path).is_file():  # else load_checkpoint says what is wrong
+            cached = _onnx_cache_path(model_or_path)
+        if cached is not None and cached.is_file():  # exported before: no model to build
+            return OnnxBackend(cached, threads=threads, device=device)
+
     recorded: dict[str, Any] | None = None
     if isinstance(model_or_path, nn.Module):
         model = model_or_path
@@ -267,10 +274,8 @@ def load_backend(
 
     from sigseg.export import export_onnx
 
-    cached = None if isinstance(model_or_path, nn.Module) else _onnx_cache_path(model_or_path)
     if cached is not None:
-        if not cached.is_file():
-            export_onnx(model, cached, preprocessing=preprocessing)
+        export_onnx(model, cached, preprocessing=preprocessing)
         return OnnxBackend(cached, threads=threads, device=device)
     with tempfile.TemporaryDirectory(prefix="sigseg-onnx-") as tmp:
         path = export_onnx(model, Path(tmp) / "model.onnx", preprocessing=preprocessing)

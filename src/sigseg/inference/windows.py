@@ -346,19 +346,15 @@ def _run_region(
         stitcher.extend(int(np.max(keeps[:, 1])))  # grow the buffer once, not per window
     for b in range(0, len(jobs), batch_size):
         chunk = jobs[b : b + batch_size]
-        batch = np.zeros((len(chunk), items.shape[1], width), dtype=np.float32)
-        full = True
-        for row, (w, i) in enumerate(chunk):
+        windows = []
+        for w, i in chunk:
             s = int(starts[w]) - offset
-            window = items[i, :, s : s + width]
-            batch[row, :, : window.shape[-1]] = window
-            full = full and window.shape[-1] == width
-        if full:
-            batch = np.ascontiguousarray(normalize(batch), dtype=np.float32)
+            windows.append(items[i, :, s : s + width])
+        if all(window.shape[-1] == width for window in windows):
+            batch = np.ascontiguousarray(normalize(np.stack(windows)), dtype=np.float32)
         else:
-            for row, (w, i) in enumerate(chunk):
-                s = int(starts[w]) - offset
-                window = items[i, :, s : s + width]
+            batch = np.zeros((len(chunk), items.shape[1], width), dtype=np.float32)
+            for row, window in enumerate(windows):
                 batch[row, :, : window.shape[-1]] = normalize(window)
         probs = logits_to_probs(backend(batch), axis=1)
         if probs.shape[0] != len(chunk) or probs.shape[-1] != width:
