@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sigseg.data.record import CLASSES, IGNORE_INDEX
+from sigseg.data.record import IGNORE_INDEX
 from sigseg.metrics.samples import confusion_matrix, sample_scores
+from sigseg.tasks.ecg import CLASSES
 
 
 def test_tiny_confusion_by_hand():

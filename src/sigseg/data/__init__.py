@@ -24,7 +24,7 @@ from sigseg.data.readers import (
     read_record,
     read_wfdb,
 )
-from sigseg.data.record import CLASSES, IGNORE_INDEX, WAVE_KINDS, Record, Wave
+from sigseg.data.record import IGNORE_INDEX, Record, Wave
 from sigseg.data.synthetic import (
     SyntheticConfig,
     synthesize_ecg,
@@ -41,6 +41,7 @@ from sigseg.data.transforms import (
     crop_record,
     resample_record,
 )
+from sigseg.tasks.ecg import CLASSES, WAVE_KINDS
 
 __all__ = [
     "CLASSES",

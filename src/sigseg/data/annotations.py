@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sigseg.data.record import CLASSES, IGNORE_INDEX, Wave
+from sigseg.data.record import IGNORE_INDEX, Wave
+from sigseg.tasks.ecg import CLASSES
 
 ONSET = "("
 OFFSET = ")"

@@ -8,13 +8,9 @@ from typing import Any
 
 import numpy as np
 
-CLASSES: tuple[str, ...] = ("background", "P", "QRS", "T")
-"""ECG delineation classes; a wave kind's label is its index here."""
+from sigseg.tasks.base import IGNORE_INDEX
 
-IGNORE_INDEX = -100
-"""Label of unannotated samples: excluded from every loss and metric (PyTorch's default)."""
-
-WAVE_KINDS: tuple[str, ...] = ("P", "QRS", "T")
+__all__ = ["IGNORE_INDEX", "Record", "Wave"]
 
 
 @dataclass(frozen=True)
@@ -37,8 +33,10 @@ class Record:
     * ``signal``: ``(C, L)`` float32.
     * ``fs``: sampling rate in Hz.
     * ``channels``: one name per row of ``signal``.
-    * ``labels``: ``(C, L)`` int64 per-lead class indices into :data:`CLASSES`, with
-      :data:`IGNORE_INDEX` for unannotated samples; ``None`` when the record has no labels.
+    * ``labels``: int64 class indices into the task's classes, with :data:`IGNORE_INDEX` for
+      unlabelled samples: ``(1, L)``, one row for the whole recording (any task), or
+      ``(C, L)``, one row per channel (ECG leads annotated one by one); ``None`` when the
+      record has no labels.
     * ``waves``: annotated waves (per lead via ``Wave.lead``).
     * ``metadata``: anything else (diagnoses, sex, age, source file...).
     """
@@ -67,10 +65,13 @@ class Record:
             )
         if self.labels is not None:
             self.labels = np.asarray(self.labels, dtype=np.int64)
-            if self.labels.shape != self.signal.shape:
+            if self.labels.ndim != 2 or (
+                self.labels.shape[1] != self.signal.shape[1]
+                or self.labels.shape[0] not in (1, self.signal.shape[0])
+            ):
                 raise ValueError(
-                    f"{self.name or 'record'}: labels shape {self.labels.shape} "
-                    f"!= signal shape {self.signal.shape}"
+                    f"{self.name or 'record'}: labels shape {self.labels.shape} fits neither "
+                    f"(1, {self.signal.shape[1]}) nor the signal's {self.signal.shape}"
                 )
 
     @property

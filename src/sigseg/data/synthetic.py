@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import lfilter
 
-from sigseg.data.record import CLASSES, Record, Wave
+from sigseg.data.record import Record, Wave
+from sigseg.tasks.ecg import CLASSES
 
 Seed = int | Sequence[int]
 

@@ -34,13 +34,14 @@ from typing import Any
 
 import numpy as np
 
-from sigseg.data.record import CLASSES, Wave
+from sigseg.data.record import Wave
 from sigseg.inference.waves import (
     WaveOptions,
     beat_intervals,
     decode_labels,
     probs_to_labels,
 )
+from sigseg.tasks.ecg import CLASSES
 
 _QRS = CLASSES.index("QRS")
 

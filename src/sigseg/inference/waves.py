@@ -29,7 +29,8 @@ from typing import Literal
 
 import numpy as np
 
-from sigseg.data.record import CLASSES, IGNORE_INDEX, WAVE_KINDS, Wave
+from sigseg.data.record import IGNORE_INDEX, Wave
+from sigseg.tasks.ecg import CLASSES, WAVE_KINDS
 
 FUSION_METHODS: tuple[str, ...] = ("mean", "median")
 

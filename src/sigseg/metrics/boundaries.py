@@ -33,7 +33,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from sigseg.data.record import WAVE_KINDS, Wave
+from sigseg.data.record import Wave
+from sigseg.tasks.ecg import WAVE_KINDS
 
 BOUNDARIES: tuple[str, ...] = ("P_on", "P_off", "QRS_on", "QRS_off", "T_on", "T_off")
 """The six scored boundaries: ``<kind>_on`` is a wave's onset, ``<kind>_off`` its offset."""

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from sigseg.data.record import CLASSES, IGNORE_INDEX, Wave
+from sigseg.data.record import IGNORE_INDEX, Wave
 from sigseg.metrics.boundaries import (
     BOUNDARIES,
     TOLERANCE_SETS,
@@ -47,6 +47,7 @@ from sigseg.metrics.segments import (
     segment_counts,
     segment_scores,
 )
+from sigseg.tasks.ecg import CLASSES
 
 
 def _frozen_sets(sets: Mapping[str, Mapping[str, float]]) -> Mapping[str, Mapping[str, float]]:

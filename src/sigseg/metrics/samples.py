@@ -16,7 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sigseg.data.record import CLASSES, IGNORE_INDEX
+from sigseg.data.record import IGNORE_INDEX
+from sigseg.tasks.ecg import CLASSES
 
 
 def confusion_matrix(
