@@ -19,6 +19,7 @@ from safetensors.torch import load_file, safe_open, save_file
 from sigseg.atomic import atomic_path
 from sigseg.models.base import SegmentationModel
 from sigseg.models.registry import create_model, list_architectures
+from sigseg.tasks import ECG_DELINEATION, Task, segmentation_task
 
 FORMAT_VERSION = 1
 _META_KEY = "sigseg"
@@ -45,10 +46,21 @@ class CheckpointInfo:
     preprocessing: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     library_version: str = ""
+    task: Task = ECG_DELINEATION
+    """What the outputs mean (see :func:`default_task` for files that do not say)."""
 
     @property
     def sampling_rate(self) -> float:
         return float(self.config["sampling_rate"])
+
+
+def default_task(num_classes: int) -> Task:
+    """The task of a model that names none: ECG delineation for four outputs (every model
+    shipped before tasks existed), else anonymous classes ``class1``... on a background."""
+    if num_classes == ECG_DELINEATION.num_classes:
+        return ECG_DELINEATION
+    names = [f"class{i}" for i in range(1, max(num_classes, 2))]
+    return segmentation_task(names)
 
 
 def save_checkpoint(
@@ -58,9 +70,18 @@ def save_checkpoint(
     name: str = "",
     preprocessing: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
+    task: Task | None = None,
 ) -> Path:
-    """Write ``model`` atomically to ``path`` (a ``.safetensors`` file) and return the path."""
+    """Write ``model`` atomically to ``path`` (a ``.safetensors`` file) and return the path.
+    ``task`` (default: :func:`default_task`) must have one class per model output (two for a
+    single-logit binary model)."""
     path = Path(path)
+    task = task or default_task(int(model.num_classes))
+    if task.num_classes != max(int(model.num_classes), 2):
+        raise ValueError(
+            f"task {task.name!r} has {task.num_classes} classes; the model outputs "
+            f"{model.num_classes}"
+        )
     meta = {
         "format": FORMAT_VERSION,
         "arch": model.arch,
@@ -68,6 +89,7 @@ def save_checkpoint(
         "config": model.config.to_dict(),
         "preprocessing": preprocessing or {},
         "extra": extra or {},
+        "task": task.to_dict(),
         "library_version": library_version(),
     }
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -97,6 +119,11 @@ def read_info(path: str | os.PathLike[str]) -> CheckpointInfo:
             preprocessing=dict(meta.get("preprocessing", {})),
             extra=dict(meta.get("extra", {})),
             library_version=str(meta.get("library_version", "")),
+        )
+        info.task = (
+            Task.from_dict(meta["task"], source=f"{path}: task")
+            if "task" in meta
+            else default_task(int(info.config.get("num_classes", 4)))
         )
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
         raise CheckpointError(f"{path}: malformed sigseg description ({err})") from None

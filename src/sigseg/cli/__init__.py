@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from sigseg.cli import compare, data, delineate, evaluate, export, models, train
+from sigseg.cli import compare, data, delineate, evaluate, export, models, segment, train
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -24,6 +24,7 @@ def _root() -> None:
 app.command("models")(models.models)
 app.command("train")(train.train)
 app.command("export")(export.export)
+app.command("segment")(segment.segment)
 app.command("delineate")(delineate.delineate)
 app.add_typer(data.app, name="data")
 app.command("evaluate")(evaluate.evaluate)

@@ -1,4 +1,5 @@
-"""``sigseg train``: train a registry model on LUDB, synthetic data or a LUDB-layout folder."""
+"""``sigseg train``: train a registry model on any labelled data: a folder of recordings with
+``_events.tsv`` sidecars, a YAML manifest, LUDB or the synthetic ECG generator."""
 
 from __future__ import annotations
 
@@ -20,9 +21,29 @@ def _pairs(items: list[str] | None, option: str) -> dict[str, Any]:
     return out
 
 
+def _names(value: str | None) -> list[str | int] | None:
+    """``a,b`` -> ``["a", "b"]``; whole numbers become channel indices."""
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    return [int(v) if v.isdigit() else v for v in items]
+
+
 def train(
     model: str = typer.Option(None, "--model", help="Registry model or preset name."),
-    data: str = typer.Option(None, "--data", help="ludb, synthetic, or a LUDB-layout folder."),
+    data: str = typer.Option(
+        None, "--data", help="A folder or manifest of labelled recordings; ludb; synthetic."
+    ),
+    fs: float = typer.Option(None, "--fs", help="Sampling rate of files that store none (Hz)."),
+    channels: str = typer.Option(
+        None, "--channels", help="Input channels by name or index, comma-separated."
+    ),
+    classes: str = typer.Option(
+        None, "--classes", help="Class names in order, comma-separated (default: from the data)."
+    ),
+    gaps: str = typer.Option(
+        None, "--gaps", help="Samples no label covers: unlabelled (default) or background."
+    ),
     config: Path = typer.Option(None, "--config", help="YAML config (e.g. a run's config.yaml)."),
     data_root: str = typer.Option(None, "--data-root", help="LUDB folder (else $SIGSEG_DATA)."),
     epochs: int = typer.Option(None, "--epochs"),
@@ -49,6 +70,10 @@ def train(
         "model": model,
         "data": data,
         "data_root": data_root,
+        "fs": fs,
+        "channels": _names(channels),
+        "classes": [c.strip() for c in classes.split(",") if c.strip()] if classes else None,
+        "gaps": gaps,
         "epochs": epochs,
         "batch_size": batch_size,
         "lr": lr,
@@ -74,6 +99,6 @@ def train(
     if not result.primary:
         return
     typer.echo(
-        f"best {result.best} (val_strict_f1 {result.best_score:.4f}); "
+        f"best {result.best} ({result.monitor} {abs(result.best_score):.4f}); "
         f"last {result.last}; config {result.config}; {result.seconds:.0f} s"
     )

@@ -18,11 +18,16 @@ from sigseg.models.registry import resolve_config
 class TrainConfig:
     """Everything a training run depends on.
 
-    ``data`` is ``synthetic`` (the built-in generator), ``ludb`` (``data_root``, else
-    ``$SIGSEG_DATA``) or a path to a folder in LUDB's layout. Signals are resampled to
-    ``sampling_rate`` (by default the rate the model is designed for: 250 Hz, or the rate a
-    preset fixes, e.g. 125 Hz for ``hybrid-fast``), cut into random crops of
-    ``crop_seconds`` and normalized per crop.
+    ``data`` is ``synthetic`` (the built-in ECG generator), ``ludb`` (``data_root``, else
+    ``$SIGSEG_DATA``), an LUDB folder, or any folder of recordings with ``_events.tsv``
+    sidecars or a YAML manifest (see :mod:`sigseg.data.dataset`); for the latter ``fs`` (the
+    rate of files that store none), ``channels`` (names or indices), ``classes`` (their order,
+    else inferred from the labels) and ``gaps`` (``background`` or ``unlabelled``) say how to
+    read it. Signals are resampled to ``sampling_rate``: by default, for the ECG sources, the
+    rate the model is designed for (250 Hz, or the rate a preset fixes, e.g. 125 Hz for
+    ``hybrid-fast``), for other data the task's rate if its manifest gives one, else the
+    data's own (median) rate. They are cut into random crops of ``crop_seconds`` and
+    normalized per crop.
     ``loss`` weights named losses (``ce``, ``bce``, ``dice``, ``focal``).
     ``max_minutes`` caps wall time (the comparison's equal-time budget); 0 = no cap.
     """
@@ -31,6 +36,10 @@ class TrainConfig:
     model_options: dict[str, Any] = field(default_factory=dict)
     data: str = "synthetic"
     data_root: str | None = None
+    fs: float | None = None
+    channels: list[str | int] | None = None
+    classes: list[str] | None = None
+    gaps: str | None = None
     sampling_rate: float | None = None
     normalize: str = "robust"
     bandpass: tuple[float, float] | None = None
@@ -58,9 +67,8 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        if self.sampling_rate is None:
-            options = {k: v for k, v in self.model_options.items() if k != "sampling_rate"}
-            self.sampling_rate = resolve_config(self.model, **options)[1].sampling_rate
+        if self.sampling_rate is None and self.reads_ecg:
+            self.sampling_rate = self.model_rate()
         if self.schedule not in ("onecycle", "cosine", "constant"):
             raise ValueError(
                 f"schedule must be onecycle, cosine or constant, got {self.schedule!r}"
@@ -68,13 +76,31 @@ class TrainConfig:
         for name in ("batch_size", "epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not self.crop_seconds > 0 or not self.sampling_rate > 0 or not self.lr > 0:
-            raise ValueError("crop_seconds, sampling_rate and lr must be > 0")
+        if not self.crop_seconds > 0 or not self.lr > 0:
+            raise ValueError("crop_seconds and lr must be > 0")
+        if self.sampling_rate is not None and not self.sampling_rate > 0:
+            raise ValueError(f"sampling_rate must be > 0, got {self.sampling_rate}")
+        if self.fs is not None and not self.fs > 0:
+            raise ValueError(f"fs must be > 0, got {self.fs}")
+        if self.gaps not in (None, "background", "unlabelled"):
+            raise ValueError(f"gaps must be background or unlabelled, got {self.gaps!r}")
         if self.bandpass is not None:
             self.bandpass = (float(self.bandpass[0]), float(self.bandpass[1]))
 
     @property
+    def reads_ecg(self) -> bool:
+        """Whether ``data`` is one of the ECG delineation sources (synthetic, LUDB)."""
+        return self.data in ("synthetic", "ludb") or (Path(self.data) / "ludb.csv").is_file()
+
+    def model_rate(self) -> float:
+        """The rate the model (or its preset) is designed for."""
+        options = {k: v for k, v in self.model_options.items() if k != "sampling_rate"}
+        return float(resolve_config(self.model, **options)[1].sampling_rate)
+
+    @property
     def crop_length(self) -> int:
+        if self.sampling_rate is None:
+            raise ValueError("the sampling rate is not resolved yet (it comes from the data)")
         return round(self.crop_seconds * self.sampling_rate)
 
     def to_dict(self) -> dict[str, Any]:

@@ -20,7 +20,13 @@ from sigseg.data.augment import (
     TimeStretch,
 )
 from sigseg.data.record import IGNORE_INDEX, Record
-from sigseg.data.transforms import Preprocessing, normalize_signal, resample_labels
+from sigseg.data.transforms import (
+    Preprocessing,
+    normalize_signal,
+    resample_index,
+    resample_labels,
+)
+from sigseg.tasks import ECG_DELINEATION, Task
 
 Augment = Callable[[Record, np.random.Generator], Record]
 
@@ -35,19 +41,28 @@ class Lead:
     fs: float
 
 
-def records_to_leads(records: Sequence[Record], preprocessing: Preprocessing) -> list[Lead]:
-    """Resample (and band-pass) every record to the model's rate; one :class:`Lead` per
-    labelled channel of a single-lead record, or per record for multi-channel records (whose
-    first channel's labels are the target)."""
+def records_to_leads(
+    records: Sequence[Record], preprocessing: Preprocessing, task: Task = ECG_DELINEATION
+) -> list[Lead]:
+    """Resample (and band-pass) every record to the model's rate: one :class:`Lead` per record,
+    its first label row the target (a record's only row, or an ECG record's first lead).
+
+    Point events (``task.kind == "events"``) are moved as points, not as label runs: nearest-
+    sample resampling of a one-sample mark could drop or double it."""
     leads = []
     for record in records:
         if record.labels is None:
             raise ValueError(f"{record.name}: record has no labels to train on")
         signal = preprocessing.to_model_rate(record.signal, record.fs)
-        labels = resample_labels(
-            record.labels[0], record.fs, preprocessing.sampling_rate, signal.shape[-1]
-        )
-        leads.append(Lead(signal, labels, record.name, preprocessing.sampling_rate))
+        rate = preprocessing.sampling_rate
+        labels = resample_labels(record.labels[0], record.fs, rate, signal.shape[-1])
+        if task.kind == "events":
+            labels = np.where(labels == IGNORE_INDEX, IGNORE_INDEX, 0)
+            for wave in record.waves:
+                i = int(resample_index(wave.onset, record.fs, rate))
+                if 0 <= i < len(labels) and labels[i] != IGNORE_INDEX:
+                    labels[i] = task.index(wave.kind)
+        leads.append(Lead(signal, labels, record.name, rate))
     return leads
 
 
@@ -85,7 +100,7 @@ class CropDataset(Dataset):
 
 
 def default_augmentation(record: Record, rng: np.random.Generator) -> Record:
-    """The training recipe's light augmentation, drawn from ``rng`` (the item's generator):
+    """The ECG recipe's light augmentation, drawn from ``rng`` (the item's generator):
     amplitude scaling, white noise, baseline wander, a small time stretch (labels follow) and
     occasional polarity inversion."""
     steps = [
@@ -98,6 +113,27 @@ def default_augmentation(record: Record, rng: np.random.Generator) -> Record:
     for step in steps:
         record = step(record)
     return record
+
+
+def generic_augmentation(record: Record, rng: np.random.Generator) -> Record:
+    """The recipe for any signal: per-channel amplitude scaling and white noise, which change
+    no meaning; no polarity flips or drifts (a gaze coordinate or an acceleration axis has a
+    sign and a level that mean something) and no time stretch (durations can define classes,
+    and a stretch would move one-sample point events by resampling)."""
+    steps = [
+        AmplitudeScale(0.8, 1.25, rng=rng),
+        RandomApply(GaussianNoise((25.0, 45.0), rng=rng), 0.5, rng=rng),
+    ]
+    for step in steps:
+        record = step(record)
+    return record
+
+
+def augmentation_for(task: Task) -> Augment | None:
+    """The augmentation recipe a task names."""
+    return {"ecg": default_augmentation, "generic": generic_augmentation, "none": None}[
+        task.augmentation
+    ]
 
 
 def crop(
@@ -171,9 +207,10 @@ class SegmentationDataModule(L.LightningDataModule):
         seed: int,
         augment: Augment | None = None,
         num_workers: int = 0,
+        task: Task = ECG_DELINEATION,
     ) -> None:
         super().__init__()
-        self.load, self.preprocessing = load, preprocessing
+        self.load, self.preprocessing, self.task = load, preprocessing, task
         self.crop_length, self.batch_size, self.seed = crop_length, batch_size, seed
         self.augment, self.num_workers = augment, num_workers
         self.train_set: CropDataset | None = None
@@ -182,14 +219,15 @@ class SegmentationDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:
             self.train_set = CropDataset(
-                records_to_leads(self.load("train"), self.preprocessing),
+                records_to_leads(self.load("train"), self.preprocessing, self.task),
                 self.crop_length,
                 self.preprocessing.normalize,
                 self.seed,
                 self.augment,
             )
             self.val_set = FullDataset(
-                records_to_leads(self.load("val"), self.preprocessing), self.preprocessing.normalize
+                records_to_leads(self.load("val"), self.preprocessing, self.task),
+                self.preprocessing.normalize,
             )
 
     def set_epoch(self, epoch: int) -> None:
@@ -218,16 +256,41 @@ class SegmentationDataModule(L.LightningDataModule):
         )
 
 
-def data_loader_for(
+@dataclass(frozen=True)
+class TrainingData:
+    """What a training run reads: ``load(split)`` for ``"train"`` and ``"val"``, the task the
+    labels belong to, the input channel names and the data's own sampling rate (``None``:
+    decided by the model, as for the built-in ECG sources)."""
+
+    load: Callable[[str], Sequence[Record]]
+    task: Task
+    channels: tuple[str, ...]
+    data_rate: float | None = None
+
+
+def is_ludb_folder(path: str | Path) -> bool:
+    """Whether ``path`` is an LUDB folder (it holds ``ludb.csv``)."""
+    return (Path(path) / "ludb.csv").is_file()
+
+
+def training_data(
     name: str,
     root: str | None,
     *,
-    synthetic_train: int,
-    synthetic_val: int,
-    synthetic_seconds: float,
-    seed: int,
-) -> Callable[[str], Sequence[Record]]:
-    """``load(split)`` for ``synthetic``, ``ludb`` or a folder in LUDB's layout."""
+    synthetic_train: int = 256,
+    synthetic_val: int = 32,
+    synthetic_seconds: float = 10.0,
+    seed: int = 0,
+    fs: float | None = None,
+    channels: Sequence[str | int] | None = None,
+    classes: Sequence[str] | None = None,
+    gaps: str | None = None,
+) -> TrainingData:
+    """The data a ``--data`` value names: ``synthetic`` (the ECG generator), ``ludb`` (at
+    ``root``) or an LUDB folder (ECG delineation, single leads), else any folder in the
+    sidecar convention or a YAML manifest (:func:`sigseg.data.dataset.open_dataset`, read and
+    checked whole here, before anything is written). ``fs``, ``channels``, ``classes`` and
+    ``gaps`` apply to the latter."""
     if name == "synthetic":
         from sigseg.data.synthetic import synthetic_records
 
@@ -236,10 +299,21 @@ def data_loader_for(
             offset = {"train": 0, "val": 1_000_000, "test": 2_000_000}[split]
             return synthetic_records(n, duration_s=synthetic_seconds, fs=500.0, seed=seed + offset)
 
-        return load_synthetic
-    from sigseg.data.ludb import load_ludb
+        return TrainingData(load_synthetic, ECG_DELINEATION, ("lead",))
+    if name == "ludb" or is_ludb_folder(name):
+        from sigseg.data.ludb import load_ludb
 
-    folder = root if name == "ludb" else name
-    if name != "ludb" and not Path(name).is_dir():
-        raise ValueError(f"--data {name!r}: not 'ludb', 'synthetic' or an existing folder")
-    return lambda split: load_ludb(folder, split=split, mode="single")
+        folder = root if name == "ludb" else name
+        return TrainingData(
+            lambda split: load_ludb(folder, split=split, mode="single"), ECG_DELINEATION, ("lead",)
+        )
+    if not Path(name).exists():
+        raise ValueError(f"--data {name!r}: not 'ludb', 'synthetic', a folder or a manifest file")
+    from sigseg.data.dataset import open_dataset
+
+    dataset = open_dataset(name, fs=fs, channels=channels, classes=classes, gaps=gaps)
+    records = {split: dataset.records(split) for split in ("train", "val")}
+    rates = sorted(r.fs for split in records.values() for r in split)
+    return TrainingData(
+        records.__getitem__, dataset.task, dataset.task.channels, rates[len(rates) // 2]
+    )

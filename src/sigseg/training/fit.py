@@ -2,8 +2,10 @@
 
 ``out_dir`` receives ``config.yaml`` (the fully resolved config: pass it back with
 ``--config`` to reproduce the run), ``best.safetensors`` and ``last.safetensors``
-(self-describing sigseg checkpoints), ``checkpoints/last.ckpt`` (Lightning's full training
-state, for ``resume``) and ``metrics.csv``.
+(self-describing sigseg checkpoints that carry the task: class names, label kind, channels,
+rate, preprocessing), ``checkpoints/last.ckpt`` (Lightning's full training state, for
+``resume``) and ``metrics.csv``. The data is read and checked whole before anything is
+written, so a bad data set leaves no half-made run folder.
 """
 
 from __future__ import annotations
@@ -19,16 +21,16 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
 from sigseg.checkpoint import save_checkpoint
 from sigseg.data.transforms import Preprocessing
+from sigseg.tasks import Task
 from sigseg.training.config import TrainConfig
 from sigseg.training.datamodule import (
     SegmentationDataModule,
-    data_loader_for,
-    default_augmentation,
+    TrainingData,
+    augmentation_for,
+    training_data,
 )
 from sigseg.training.durable import AtomicCheckpointIO, ResumableCSVLogger
 from sigseg.training.module import SegmentationTask
-
-MONITOR = "val_strict_f1"
 
 
 @dataclass(frozen=True)
@@ -39,22 +41,35 @@ class TrainResult:
     best_score: float
     epochs: int
     seconds: float
+    monitor: str = "val_strict_f1"
     primary: bool = True
     """False in the extra processes of a multi-process (DDP) run, which write no files."""
 
 
 class ExportSafetensors(Callback):
-    """After each validation, write ``last.safetensors`` and, when the monitored score
-    improves, ``best.safetensors`` (atomically). Its best score travels in Lightning's
-    checkpoint so a resumed run keeps comparing against it."""
+    """After each validation, write ``last.safetensors`` and, when the task's monitored score
+    improves (or no ``best.safetensors`` exists yet), ``best.safetensors`` (atomically). Its
+    best score travels in Lightning's checkpoint so a resumed run keeps comparing against it.
+    Scores are kept as "higher is better" (a loss is negated)."""
 
-    def __init__(self, out_dir: Path, config: TrainConfig, preprocessing: Preprocessing) -> None:
+    def __init__(
+        self, out_dir: Path, config: TrainConfig, preprocessing: Preprocessing, task: Task
+    ) -> None:
         self.out_dir, self.config, self.preprocessing = out_dir, config, preprocessing
+        self.task = task
         self.best_score = float("-inf")
+
+    @property
+    def sign(self) -> float:
+        return -1.0 if self.task.monitor == "val_loss" else 1.0
 
     def on_validation_end(self, trainer: L.Trainer, task: L.LightningModule) -> None:
         if trainer.sanity_checking or not trainer.is_global_zero:
             return
+        self.save(task.model, trainer)
+
+    def save(self, model: Any, trainer: L.Trainer) -> None:
+        """Write ``last`` and, if it is the best so far, ``best``."""
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
         extra = {
             "epoch": trainer.current_epoch,
@@ -66,12 +81,16 @@ class ExportSafetensors(Callback):
             "name": self.config.model,
             "preprocessing": self.preprocessing.to_dict(),
             "extra": extra,
+            "task": self.task,
         }
-        save_checkpoint(task.model, self.out_dir / "last.safetensors", **kwargs)
-        score = metrics.get(MONITOR, float("-inf"))
-        if score > self.best_score:
+        save_checkpoint(model, self.out_dir / "last.safetensors", **kwargs)
+        score = self.sign * metrics.get(self.task.monitor, float("nan"))
+        best = self.out_dir / "best.safetensors"
+        improved = score > self.best_score  # False for NaN: a missing score
+        if improved:
             self.best_score = score
-            save_checkpoint(task.model, self.out_dir / "best.safetensors", **kwargs)
+        if improved or not best.is_file():
+            save_checkpoint(model, best, **kwargs)
 
     def state_dict(self) -> dict[str, float]:
         return {"best_score": self.best_score}
@@ -98,31 +117,39 @@ def train(
     Lightning ``callbacks`` join the run's own."""
     start = time.perf_counter()
     out_dir = Path(config.out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ValueError(f"{out_dir}: cannot create output folder ({err.strerror})") from None
     if resume is not None and not Path(resume).is_file():
         raise ValueError(f"{resume}: checkpoint to resume from not found")
-    config.save(out_dir / "config.yaml")
-    L.seed_everything(config.seed, workers=True, verbose=False)
-    preprocessing = Preprocessing(config.sampling_rate, config.bandpass, config.normalize)
-    load = data_loader_for(
+    data = training_data(
         config.data,
         config.data_root,
         synthetic_train=config.synthetic_train,
         synthetic_val=config.synthetic_val,
         synthetic_seconds=config.synthetic_seconds,
         seed=config.seed,
+        fs=config.fs,
+        channels=config.channels,
+        classes=config.classes,
+        gaps=config.gaps,
     )
+    resolve_for_data(config, data)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"{out_dir}: cannot create output folder ({err.strerror})") from None
+    config.save(out_dir / "config.yaml")
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    assert config.sampling_rate is not None
+    preprocessing = Preprocessing(config.sampling_rate, config.bandpass, config.normalize)
+    label_set = data.task.replace(sampling_rate=config.sampling_rate, channels=data.channels)
     datamodule = SegmentationDataModule(
-        load,
+        data.load,
         preprocessing,
         config.crop_length,
         config.batch_size,
         config.seed,
-        augment=default_augmentation if config.augment else None,
+        augment=augmentation_for(label_set) if config.augment else None,
         num_workers=config.num_workers,
+        task=label_set,
     )
     task = SegmentationTask(
         config.model,
@@ -132,16 +159,19 @@ def train(
         config.weight_decay,
         config.schedule,
         config.sampling_rate,
+        label_set.to_dict(),
     )
-    exporter = ExportSafetensors(out_dir, config, preprocessing)
+    monitor = label_set.monitor
+    mode = "min" if monitor == "val_loss" else "max"
+    exporter = ExportSafetensors(out_dir, config, preprocessing, label_set)
     callbacks_: list[Callback] = [
         exporter,
         _EpochSeed(),
         ModelCheckpoint(
             dirpath=out_dir / "checkpoints",
             filename="best",
-            monitor=MONITOR,
-            mode="max",
+            monitor=monitor,
+            mode=mode,
             save_top_k=1,
         ),
         # every epoch: Lightning's save_last writes only when the monitored score improves,
@@ -152,7 +182,7 @@ def train(
     ]
     callbacks_ = [*callbacks_, *callbacks]
     if config.patience > 0:
-        callbacks_.append(EarlyStopping(MONITOR, mode="max", patience=config.patience))
+        callbacks_.append(EarlyStopping(monitor, mode=mode, patience=config.patience))
     trainer = L.Trainer(
         max_epochs=config.epochs,
         max_time={"minutes": config.max_minutes} if config.max_minutes > 0 else None,
@@ -177,6 +207,8 @@ def train(
             raise
         first = str(err).strip().splitlines()[0]
         raise ValueError(f"{resume}: does not fit the model this config builds ({first})") from None
+    if trainer.is_global_zero and not (out_dir / "best.safetensors").is_file():
+        exporter.save(task.model, trainer)  # no validation ran (time cap): the final weights
     return TrainResult(
         best=out_dir / "best.safetensors",
         last=out_dir / "last.safetensors",
@@ -184,5 +216,29 @@ def train(
         best_score=exporter.best_score,
         epochs=trainer.current_epoch,
         seconds=time.perf_counter() - start,
+        monitor=monitor,
         primary=trainer.is_global_zero,
     )
+
+
+def resolve_for_data(config: TrainConfig, data: TrainingData) -> None:
+    """Fill in what the data decides, so the saved ``config.yaml`` reproduces the run: the
+    rate (the task's, else the data's own, for data that is not one of the ECG sources), the
+    class order and channel names, and the model's input channels and output classes (an
+    explicit model option that contradicts the data is an error)."""
+    if config.sampling_rate is None:
+        rate = data.task.sampling_rate or data.data_rate or config.model_rate()
+        config.sampling_rate = float(rate)
+    if config.reads_ecg:
+        return
+    config.classes = list(data.task.foreground)
+    config.channels = list(data.channels)
+    wanted = {"in_channels": len(data.channels), "num_classes": data.task.num_classes}
+    for key, value in wanted.items():
+        given = config.model_options.get(key)
+        if given is not None and int(given) != value:
+            raise ValueError(
+                f"--model-option {key}={given} contradicts the data ({value}: "
+                f"{', '.join(data.channels if key == 'in_channels' else data.task.classes)})"
+            )
+    config.model_options = {**config.model_options, **wanted}

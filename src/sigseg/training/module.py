@@ -1,29 +1,38 @@
 """The LightningModule: a registry model, a weighted loss, AdamW with a schedule, and
-validation by the project's boundary metrics (the signal early stopping watches)."""
+validation by the task's own metric (the signal early stopping and ``best.safetensors``
+follow): the ECG task's strict boundary F1, or the generic sample, event or point F1."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import lightning as L
 import numpy as np
 import torch
 
-from sigseg.data.record import IGNORE_INDEX
+from sigseg.data.record import IGNORE_INDEX, Wave
+from sigseg.inference.decode import decode, events_to_labels
 from sigseg.inference.waves import WaveOptions, labels_to_waves
+from sigseg.metrics.events import TaskEvaluation, evaluate_recording, headline
 from sigseg.metrics.report import Evaluation, evaluate_lead
 from sigseg.models import create_model
-from sigseg.training.losses import WeightedLoss
+from sigseg.tasks import ECG_DELINEATION, Task
+from sigseg.training.losses import WeightedLoss, point_targets, soft_cross_entropy
 
 VALIDATION_DECODING = WaveOptions()
 
 
 class SegmentationTask(L.LightningModule):
-    """Trains ``create_model(model_name, **model_options)``.
+    """Trains ``create_model(model_name, **model_options)`` on the classes of ``task`` (a
+    :meth:`Task.to_dict`; default ECG delineation).
 
-    Logged each validation epoch: ``val_loss``, ``val_acc`` (annotated samples),
-    ``val_strict_f1`` (strict macro boundary F1, the headline of BENCHMARK.md) and
-    ``val_f1_150`` (the 150 ms macro-F1)."""
+    Logged each validation epoch: ``val_loss``, ``val_acc`` (labelled samples) and, for the
+    ECG task, ``val_strict_f1`` (strict macro boundary F1, the headline of BENCHMARK.md) and
+    ``val_f1_150`` (the 150 ms macro-F1); for any other task ``val_macro_f1`` (macro sample F1
+    of the decoded labels) and ``val_event_f1`` (macro onset/offset or point-event F1). An
+    undefined score (no event of any class) is logged as 0, so the monitor is never NaN.
+    Point-event tasks train on soft Gaussian targets (:func:`point_targets`)."""
 
     def __init__(
         self,
@@ -34,56 +43,96 @@ class SegmentationTask(L.LightningModule):
         weight_decay: float,
         schedule: str,
         sampling_rate: float,
+        task: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
+        self.task = Task.from_dict(task) if task is not None else ECG_DELINEATION
         self.model = create_model(model_name, sampling_rate=sampling_rate, **model_options)
+        if max(self.model.num_classes, 2) != self.task.num_classes:
+            raise ValueError(
+                f"model {model_name!r} outputs {self.model.num_classes} classes; task "
+                f"{self.task.name!r} has {self.task.num_classes} ({', '.join(self.task.classes)})"
+            )
         self.loss = WeightedLoss(loss)
-        self._val: Evaluation | None = None
+        self._val: Evaluation | TaskEvaluation | None = None
+        self._confusion = np.zeros((self.task.num_classes,) * 2, dtype=np.int64)
+
+    @property
+    def is_ecg(self) -> bool:
+        return self.task.monitor == "val_strict_f1"
+
+    def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.task.kind != "events":
+            return self.loss(logits, y)
+        sigma = self.task.event_sigma_s * float(self.hparams.sampling_rate)
+        return soft_cross_entropy(logits, point_targets(y, logits.shape[1], sigma), y)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> torch.Tensor:
         x, y = batch
-        loss = self.loss(self.model(x), y)
+        loss = self._loss(self.model(x), y)
         self.log("train_loss", loss, prog_bar=True, batch_size=len(x))
         return loss
 
     def on_validation_epoch_start(self) -> None:
         self._val = None
+        self._confusion[:] = 0
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> None:
         x, y = batch
         logits = self.model(x)
-        self.log("val_loss", self.loss(logits, y), batch_size=len(x), sync_dist=True)
-        pred = _predicted_labels(logits).cpu().numpy()
-        ref = y.cpu().numpy()
-        fs = self.hparams.sampling_rate
-        for p, r in zip(pred, ref, strict=True):
-            if not (r != IGNORE_INDEX).any():
+        self.log("val_loss", self._loss(logits, y), batch_size=len(x), sync_dist=True)
+        fs = float(self.hparams.sampling_rate)
+        probs = _probabilities(logits).cpu().numpy()
+        for prob, ref in zip(probs, y.cpu().numpy(), strict=True):
+            valid = ref != IGNORE_INDEX
+            if not valid.any():
                 continue
-            p = np.where(r == IGNORE_INDEX, 0, p)
-            result = evaluate_lead(
-                labels_to_waves(p, fs, VALIDATION_DECODING),
-                p,
-                labels_to_waves(r, fs, WaveOptions.plain()),
-                r,
-                fs,
-            )
+            if self.is_ecg:
+                result: Evaluation | TaskEvaluation = self._score_ecg(prob, ref, fs)
+            else:  # the collate's padding is no part of the recording
+                end = _labelled_end(valid)
+                result = self._score(prob[:, :end], ref[:end], fs)
             self._val = result if self._val is None else self._val + result
+
+    def _score_ecg(self, prob: np.ndarray, ref: np.ndarray, fs: float) -> Evaluation:
+        pred = np.where(ref == IGNORE_INDEX, 0, prob.argmax(axis=0))
+        self._count(pred, ref)
+        return evaluate_lead(
+            labels_to_waves(pred, fs, VALIDATION_DECODING),
+            pred,
+            labels_to_waves(ref, fs, WaveOptions.plain()),
+            ref,
+            fs,
+        )
+
+    def _score(self, prob: np.ndarray, ref: np.ndarray, fs: float) -> TaskEvaluation:
+        pred_events = decode(prob, fs, self.task)
+        pred = events_to_labels(pred_events, len(ref), self.task)
+        self._count(pred, ref)
+        ref_events = reference_events(ref, self.task)
+        return evaluate_recording(ref, pred, ref_events, pred_events, fs, self.task)
+
+    def _count(self, pred: np.ndarray, ref: np.ndarray) -> None:
+        valid = (ref != IGNORE_INDEX) & (pred >= 0)
+        np.add.at(self._confusion, (ref[valid], pred[valid]), 1)
 
     def on_validation_epoch_end(self) -> None:
         if self._val is None:
             return
         result = self._val.result()
-        confusion = self._val.confusion
+        scores = {"val_acc": float(np.trace(self._confusion) / max(self._confusion.sum(), 1))}
+        if isinstance(self._val, Evaluation):
+            scores["val_strict_f1"] = result["boundaries"]["strict"]["macro_f1"]
+            scores["val_f1_150"] = result["boundaries"]["150ms"]["macro_f1"]
+        else:
+            scores["val_macro_f1"] = headline(result, self.task.replace(monitor="val_macro_f1"))
+            scores["val_event_f1"] = headline(result, self.task.replace(monitor="val_event_f1"))
         self.log_dict(
-            {
-                "val_acc": float(np.trace(confusion) / max(confusion.sum(), 1)),
-                "val_strict_f1": result["boundaries"]["strict"]["macro_f1"],
-                "val_f1_150": result["boundaries"]["150ms"]["macro_f1"],
-            },
+            {k: 0.0 if math.isnan(v) else float(v) for k, v in scores.items()},
             prog_bar=True,
             sync_dist=True,
         )
@@ -108,7 +157,32 @@ class SegmentationTask(L.LightningModule):
         }
 
 
-def _predicted_labels(logits: torch.Tensor) -> torch.Tensor:
+def _probabilities(logits: torch.Tensor) -> torch.Tensor:
+    """``(N, K, L)`` class probabilities; a single logit (binary) becomes two rows."""
     if logits.shape[1] == 1:
-        return (logits[:, 0] > 0).long()
-    return logits.argmax(dim=1)
+        p = torch.sigmoid(logits)
+        return torch.cat([1 - p, p], dim=1)
+    return logits.softmax(dim=1)
+
+
+def _labelled_end(valid: np.ndarray) -> int:
+    """One past the last labelled sample (padding added by the collate is cut off)."""
+    return int(np.flatnonzero(valid)[-1]) + 1
+
+
+def reference_events(labels: np.ndarray, task: Task) -> list[Wave]:
+    """The events a label array states: runs of one foreground class (points: each marked
+    sample). Unlabelled samples end a run and belong to none."""
+    events = []
+    foreground = {task.index(c) for c in task.foreground}
+    if task.kind == "events":
+        for i in np.flatnonzero(np.isin(labels, list(foreground))):
+            events.append(Wave(task.classes[labels[i]], int(i), int(i), int(i)))
+        return events
+    change = np.flatnonzero(np.diff(labels)) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [len(labels)]])
+    for lo, hi in zip(starts, ends, strict=True):
+        if labels[lo] in foreground:
+            events.append(Wave(task.classes[labels[lo]], int(lo), None, int(hi) - 1))
+    return events

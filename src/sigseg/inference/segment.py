@@ -1,0 +1,318 @@
+"""Segment any recording with any trained model: probabilities, decoded events, and the
+files ``sigseg segment`` writes.
+
+The model's checkpoint (or ONNX file) carries its :class:`~sigseg.tasks.Task`, so nothing
+else is needed: the class names and label kind say how to decode, the trained channel names
+which channels to pick, the rate what to resample to.
+
+    >>> import numpy as np, sigseg
+    >>> events = sigseg.segment(np.random.randn(2, 5000), fs=250.0, model="run/best.safetensors")
+    ... # doctest: +SKIP
+    >>> events.columns.tolist()  # doctest: +SKIP
+    ['onset', 'duration', 'label', 'peak', 'probability', 'channel']
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sigseg.data.record import Wave
+from sigseg.inference.decode import decode, events_to_labels
+from sigseg.inference.predict import predict_long
+from sigseg.inference.sources import SignalSource, as_source
+from sigseg.inference.windows import WindowOptions, long_window_options
+from sigseg.tasks import Task
+
+EVENT_COLUMNS = ("onset", "duration", "label", "peak", "probability", "channel")
+"""Columns of an events table: times in seconds (BIDS events style), the class, the time of
+the event's most probable sample, its mean probability and the channel it was found on
+(``all`` when the model reads every channel at once)."""
+
+
+@dataclass(frozen=True)
+class Segmenter:
+    """A loaded model (a :class:`~sigseg.inference.backends.Backend`) and its task."""
+
+    backend: Any
+    task: Task
+
+    @property
+    def in_channels(self) -> int:
+        return int(self.backend.in_channels)
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """One recording's result: ``events`` (a table with :data:`EVENT_COLUMNS`),
+    ``probabilities`` ``(items, K, L)`` and decoded ``labels`` ``(items, L)`` at the input's
+    rate, one item per channel for a single-channel model run on several channels, else one;
+    ``channels`` names the items."""
+
+    events: pd.DataFrame
+    probabilities: np.ndarray
+    labels: np.ndarray
+    channels: tuple[str, ...]
+    fs: float
+
+
+def load_segmenter(
+    model: str | os.PathLike[str] | None = None,
+    backend: str = "torch",
+    *,
+    device: str = "cpu",
+    threads: int | None = None,
+) -> Segmenter:
+    """The model a ``--model`` value names (a checkpoint, an ONNX file or a shipped
+    pretrained name; ``None``: the default pretrained model) and the task it carries."""
+    from sigseg.inference.backends import load_backend
+    from sigseg.pretrained import resolve_model
+
+    path = resolve_model(None if model is None else str(model))
+    runner = load_backend(path, backend, device=device, threads=threads)
+    return Segmenter(runner, model_task(path))
+
+
+def model_task(path: str | os.PathLike[str]) -> Task:
+    """The task a checkpoint or an exported ONNX file carries (files from before tasks
+    existed: :func:`sigseg.checkpoint.default_task`)."""
+    from sigseg.checkpoint import default_task, read_info
+
+    if Path(path).suffix.lower() != ".onnx":
+        return read_info(path).task
+    from sigseg.export import read_onnx_description
+
+    description = read_onnx_description(path)
+    if "task" in description:
+        return Task.from_dict(description["task"], source=f"{path}: task")
+    return default_task(int(description["config"]["num_classes"]))
+
+
+def select_channels(
+    available: Sequence[str], segmenter: Segmenter, requested: Sequence[str | int] | None
+) -> list[int] | None:
+    """Indices of the channels to read: the ``requested`` ones, else the model's trained
+    channels when the input has them all by name, else ``None`` (every channel)."""
+    names = list(available)
+    if requested:
+        picked = []
+        for item in requested:
+            if isinstance(item, int) or str(item).isdigit():
+                index = int(item)
+                if not 0 <= index < len(names):
+                    raise ValueError(f"channel index {index} out of range (0..{len(names) - 1})")
+                picked.append(index)
+            elif item in names:
+                picked.append(names.index(item))
+            else:
+                raise ValueError(f"no channel {item!r}; channels: {', '.join(names)}")
+        return picked
+    trained = segmenter.task.channels
+    if trained and len(trained) == segmenter.in_channels and set(trained) <= set(names):
+        return [names.index(c) for c in trained]
+    return None
+
+
+def check_channels(segmenter: Segmenter, names: Sequence[str]) -> list[str]:
+    """Refuse a channel count the model cannot take (one line); return warnings when the
+    names differ from the ones it was trained on."""
+    n, wanted = len(names), segmenter.in_channels
+    if n != wanted and wanted != 1:
+        trained = f" ({', '.join(segmenter.task.channels)})" if segmenter.task.channels else ""
+        raise ValueError(f"the model takes {wanted} channel(s){trained}; the input has {n}")
+    trained = segmenter.task.channels
+    if trained and n == wanted and list(names) != list(trained):
+        return [
+            f"channel names {', '.join(names)} differ from the ones the model was trained on "
+            f"({', '.join(trained)})"
+        ]
+    return []
+
+
+def segment_source(
+    segmenter: Segmenter,
+    source: np.ndarray | SignalSource,
+    fs: float | None = None,
+    *,
+    channels: Sequence[str] | None = None,
+    window_options: WindowOptions | None = None,
+) -> Segmentation:
+    """Probabilities, labels and events for a ``(C, L)`` signal (or a reader) at any rate."""
+    src = as_source(source, fs)
+    x_channels = int(src.read(0, 1).shape[0])
+    names = list(channels) if channels is not None else [f"ch{i}" for i in range(x_channels)]
+    if len(names) != x_channels:
+        raise ValueError(f"{len(names)} channel names for {x_channels} channels")
+    for message in check_channels(segmenter, names):
+        warnings.warn(message, UserWarning, stacklevel=2)
+    options = window_options or long_window_options(segmenter.backend)
+    probs = predict_long(segmenter.backend, src, options=options)
+    per_channel = probs.ndim == 3
+    items = probs if per_channel else probs[None]
+    item_names = tuple(names) if per_channel else ("all",)
+    rows, labels = [], []
+    for name, p in zip(item_names, items, strict=True):
+        if p.shape[0] == 1:  # a binary model's single output: class 1's probability
+            p = np.concatenate([1 - p, p])
+        found = decode(p, src.fs, segmenter.task)
+        labels.append(events_to_labels(found, p.shape[-1], segmenter.task))
+        rows.extend(_event_row(w, src.fs, name) for w in found)
+    events = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+    events = events.sort_values(["onset", "channel"], kind="stable").reset_index(drop=True)
+    return Segmentation(events, items, np.stack(labels), item_names, float(src.fs))
+
+
+def _event_row(wave: Wave, fs: float, channel: str) -> dict[str, Any]:
+    point = wave.onset == wave.offset and wave.peak == wave.onset
+    onset = int(wave.onset or 0)
+    duration = 0.0 if point else (int(wave.offset or onset) + 1 - onset) / fs
+    peak = None if wave.peak is None else wave.peak / fs
+    return {
+        "onset": onset / fs,
+        "duration": duration,
+        "label": wave.kind,
+        "peak": peak,
+        "probability": wave.score,
+        "channel": channel,
+    }
+
+
+def segment(
+    signal: np.ndarray,
+    fs: float,
+    model: str | os.PathLike[str] | Segmenter | None = None,
+    *,
+    channels: Sequence[str] | None = None,
+    probabilities: bool = False,
+    backend: str = "torch",
+) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray]:
+    """Events of a ``(C, L)`` (or ``(L,)``) signal sampled at ``fs`` Hz as a DataFrame with
+    :data:`EVENT_COLUMNS` (seconds). ``model``: a checkpoint, an ONNX file, a pretrained name
+    or a :class:`Segmenter` (``None``: the default pretrained model). ``channels`` names the
+    signal's rows (compared with the model's trained names). With ``probabilities=True``,
+    also returns the ``(items, K, L)`` class probabilities at ``fs``."""
+    segmenter = model if isinstance(model, Segmenter) else load_segmenter(model, backend)
+    result = segment_source(segmenter, signal, fs, channels=channels)
+    return (result.events, result.probabilities) if probabilities else result.events
+
+
+def segment_file(
+    segmenter: Segmenter,
+    path: str | os.PathLike[str],
+    out_dir: Path,
+    *,
+    fs: float | None = None,
+    channels: Sequence[str | int] | None = None,
+    samples: bool = False,
+    plot: bool = True,
+) -> tuple[list[Path], list[str]]:
+    """Segment one file and write ``<stem>_events.tsv`` (BIDS events: onset, duration, label,
+    peak, probability, channel), on request ``<stem>_samples.npz`` (per-sample ``labels``,
+    ``probabilities`` and ``classes``, no pickles) and a ``<stem>.png`` plot. Returns the
+    files written and the warnings raised."""
+    from sigseg.atomic import atomic_path
+    from sigseg.data.events import write_events_tsv
+    from sigseg.data.readers import open_signal
+    from sigseg.figures import plot_segmentation
+
+    path = Path(path)
+    with open_signal(path, fs=fs) as probe:
+        available = list(probe.channels)
+    picked = select_channels(available, segmenter, channels)
+    with open_signal(path, fs=fs, channels=picked) as reader:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = segment_source(segmenter, reader, channels=list(reader.channels))
+        plot_signal = reader.read(0, min(reader.num_samples, round(PLOT_SECONDS * reader.fs)))
+    stem = _stem(path)
+    written = [out_dir / f"{stem}_events.tsv"]
+    write_events_tsv(result.events, written[0])
+    if samples:
+        written.append(out_dir / f"{stem}_samples.npz")
+        with atomic_path(written[-1]) as tmp, open(tmp, "wb") as f:
+            np.savez_compressed(
+                f,
+                labels=result.labels.astype(np.int16),
+                probabilities=result.probabilities.astype(np.float32),
+                classes=np.array(segmenter.task.classes),
+                channels=np.array(result.channels),
+                fs=np.float64(result.fs),
+            )
+    if plot:
+        written.append(out_dir / f"{stem}.png")
+        plot_segmentation(
+            plot_signal,
+            result.fs,
+            result.events,
+            segmenter.task,
+            written[-1],
+            channels=list(reader.channels),
+            title=stem,
+        )
+    return written, [str(w.message) for w in caught]
+
+
+PLOT_SECONDS = 10.0
+
+
+def _stem(path: Path) -> str:
+    """The name outputs take: the file name without its extension(s) (``a.csv.gz`` -> a)."""
+    name = path.name
+    for suffix in reversed(path.suffixes):
+        if len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def prepare_output_folder(out: Path) -> None:
+    """Create ``out`` and check it is writable, so a bad ``--out`` fails before any work."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"{out}: cannot create output folder ({err.strerror})") from None
+    probe = out / ".sigseg-write-test"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise ValueError(f"{out}: output folder is not writable ({err.strerror})") from None
+
+
+def segment_files(
+    segmenter: Segmenter,
+    inputs: Sequence[str | os.PathLike[str]],
+    out_dir: Path,
+    *,
+    fs: float | None = None,
+    channels: Sequence[str | int] | None = None,
+    samples: bool = False,
+    plot: bool = True,
+) -> Iterator[tuple[Path, list[Path] | str, list[str]]]:
+    """Segment many files into ``out_dir``, going on past a bad one: yields ``(input, files
+    written or the one-line error, warnings)`` per input. Two inputs with the same stem are
+    refused rather than one overwriting the other's files."""
+    prepare_output_folder(out_dir)
+    taken: dict[str, Path] = {}
+    for item in inputs:
+        path = Path(item)
+        stem = _stem(path)
+        if stem in taken:
+            yield path, f"{path}: output name {stem!r} is already taken by {taken[stem]}", []
+            continue
+        taken[stem] = path
+        try:
+            written, warned = segment_file(
+                segmenter, path, out_dir, fs=fs, channels=channels, samples=samples, plot=plot
+            )
+        except (ValueError, OSError) as err:
+            message = str(err)
+            yield path, message if str(path) in message else f"{path}: {message}", []
+            continue
+        yield path, written, warned
