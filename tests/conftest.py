@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_helpers import CliResult
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,3 +55,26 @@ def tiny_train_args() -> Callable[[int, int], list[str]]:
         ]
 
     return args
+
+
+@pytest.fixture()
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run ``sigseg ARGS`` in this process through :func:`sigseg.cli.main` (the same error
+    handling as the console script, without the start-up cost of a new interpreter)."""
+    from sigseg.cli import main
+
+    def run(*args: object) -> CliResult:
+        capsys.readouterr()
+        for name in list(logging.root.manager.loggerDict):  # handlers made under an old capture
+            for handler in logging.getLogger(name).handlers:
+                if isinstance(handler, logging.StreamHandler) and name.startswith("lightning"):
+                    handler.stream = sys.stderr  # setStream would flush the closed one
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

@@ -6,32 +6,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from cli_helpers import CliResult
 
 FS = 500.0
-
-
-@dataclass
-class CliResult:
-    code: int
-    out: str
-    err: str
-
-
-def assert_user_error(result: CliResult, *needles: str, code: int = 2) -> None:
-    """A user error: the expected exit status, no traceback, every ``error:`` or failure
-    line is one line, and the message names the file and the problem (``needles``)."""
-    text = result.out + result.err
-    assert result.code == code, text[-3000:]
-    assert "Traceback" not in text and "╭" not in text, text[-3000:]
-    for needle in needles:
-        assert needle in result.err, f"{needle!r} not in stderr:\n{result.err[-3000:]}"
-    if code == 2:
-        lines = [ln for ln in result.err.splitlines() if ln.startswith("error:")]
-        assert len(lines) == 1, result.err[-3000:]
 
 
 def sigseg_process(*args: object, timeout: float = 300) -> CliResult:

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 import torch
 import wfdb
-from reliability_helpers import FS, CliResult, assert_user_error, ecg, sigseg_process, write_npy
+from cli_helpers import CliResult, assert_user_error
+from reliability_helpers import FS, ecg, sigseg_process, write_npy
 
 import sigseg
 from sigseg.data.record import Wave

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from reliability_helpers import FS, CliResult, assert_user_error, ecg, write_npy
+from cli_helpers import CliResult, assert_user_error
+from reliability_helpers import FS, ecg, write_npy
 from safetensors.torch import save_file
 
 import sigseg

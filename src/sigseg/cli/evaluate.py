@@ -1,5 +1,6 @@
-"""``sigseg evaluate``: score a model on a LUDB split, or a folder of predicted annotation
-files against the reference annotations, with the protocol of BENCHMARK.md."""
+"""``sigseg evaluate``: score a model, or a folder of predictions, against labelled data:
+LUDB with the ECG protocol of BENCHMARK.md, or any folder or manifest with the generic
+sample, event, episode, boundary and point metrics of the data's task."""
 
 from __future__ import annotations
 
@@ -20,17 +21,32 @@ def evaluate(
     predictions: Path = typer.Option(
         None,
         "--predictions",
-        help="Folder of predicted WFDB annotation files (<record>.<lead>) to score instead.",
+        help="Folder of predictions to score instead: <stem>_events.tsv tables from "
+        "`sigseg segment` (LUDB: WFDB annotation files <record>.<lead>).",
     ),
-    data: str = typer.Option(None, "--data", help="LUDB folder (default $SIGSEG_DATA)."),
-    split: str = typer.Option("test", "--split", help="train, val, test or all."),
+    data: str = typer.Option(
+        None, "--data", help="A folder or manifest of labelled recordings, or LUDB (default)."
+    ),
+    split: str = typer.Option(
+        None, "--split", help="train, val, test or all (default: LUDB test, other data all)."
+    ),
+    fs: float = typer.Option(None, "--fs", help="Sampling rate of files that store none (Hz)."),
     by: str = typer.Option(None, "--by", help="Also break down by a metadata field, e.g. rhythms."),
     backend: str = typer.Option("torch", "--backend", help="torch or onnx."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
-    """Score every lead of every record of the split; print both tolerance sets, sample F1,
-    segmental F1 and the edit score."""
+    """Score every recording of the split. LUDB: every lead, both tolerance sets, sample F1,
+    segmental F1 and the edit score. Other data: per class sample precision/recall/F1 and
+    Cohen's kappa, event F1 at IoU >= 0.5, episode F1, onset/offset F1 and point-event F1
+    with timing errors within the task's tolerance."""
     from rich.progress import track
+
+    from sigseg.training.datamodule import is_ludb_folder
+
+    if data is not None and not is_ludb_folder(data):
+        _evaluate_any(data, fs, predictions, model, split or "all", backend, as_json)
+        return
+    split = split or "test"
 
     from sigseg.data.ludb import load_ludb
     from sigseg.evaluation import evaluate_model, score_record
@@ -75,6 +91,50 @@ def evaluate(
         typer.echo(f"\nStrict macro-F1 by {key}:")
         for value, row in sorted(groups_.items(), key=lambda kv: -kv[1]["leads"]):
             typer.echo(f"  {row['strict_macro_f1']:.3f}  ({row['leads']:4d} leads)  {value}")
+
+
+def _evaluate_any(
+    data: str,
+    fs: float | None,
+    predictions: Path | None,
+    model: str | None,
+    split: str,
+    backend: str,
+    as_json: bool,
+) -> None:
+    """``sigseg evaluate`` on a folder or manifest of any task."""
+    from sigseg.data.dataset import open_dataset
+    from sigseg.evaluation import score_predictions, score_segmenter
+    from sigseg.metrics.events import format_task_tables
+
+    dataset = open_dataset(data, fs=fs)
+    records = dataset.records(split)
+    if not records:
+        raise ValueError(f"{data}: split {split!r} has no recordings")
+    if predictions is not None:
+        if not predictions.is_dir():
+            raise ValueError(f"{predictions}: predictions folder not found")
+        total = score_predictions(records, predictions, dataset.task)
+    else:
+        from sigseg.inference.segment import load_segmenter
+
+        if model is None:
+            raise ValueError("--model or --predictions is needed to evaluate on this data")
+        segmenter = load_segmenter(model, backend)
+        unknown = sorted(set(dataset.task.foreground) - set(segmenter.task.foreground))
+        if unknown:
+            raise ValueError(
+                f"{model}: the model does not know class(es) {', '.join(unknown)} of {data} "
+                f"(it has {', '.join(segmenter.task.foreground)})"
+            )
+        total = score_segmenter(segmenter, records, dataset.task)
+    result = {"split": split, "recordings": len(records), "task": dataset.task.to_dict()}
+    result.update(total.result())
+    if as_json:
+        typer.echo(json.dumps(_json_safe(result), indent=1))
+        return
+    typer.echo(f"{len(records)} recordings, split {split}, task {dataset.task.kind}")
+    typer.echo(format_task_tables(result, dataset.task))
 
 
 def _predicted_reader(folder: Path, record: Any) -> Any:
