@@ -13,7 +13,8 @@ from sigseg.checkpoint import save_checkpoint
 from sigseg.data.transforms import Preprocessing
 from sigseg.export import export_onnx
 from sigseg.inference.backends import Backend, OnnxBackend, TorchBackend, load_backend
-from sigseg.inference.windows import WindowOptions, predict_long
+from sigseg.inference.predict import predict_long
+from sigseg.inference.windows import WindowOptions
 from sigseg.models import create_model
 
 CONFIG = {"widths": (8,) * 3, "dilations": (1, 2, 4), "num_classes": 3, "sampling_rate": 500.0}

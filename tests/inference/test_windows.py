@@ -12,17 +12,9 @@ from hypothesis import strategies as st
 
 from sigseg.data.transforms import Preprocessing
 from sigseg.inference.backends import TorchBackend
-from sigseg.inference.windows import (
-    ArraySource,
-    WindowOptions,
-    iter_predict_long,
-    keep_spans,
-    logits_to_probs,
-    plan_windows,
-    predict_array,
-    predict_long,
-    stack_windows,
-)
+from sigseg.inference.predict import iter_predict_long, logits_to_probs, predict_array, predict_long
+from sigseg.inference.sources import ArraySource
+from sigseg.inference.windows import WindowOptions, keep_spans, plan_windows, stack_windows
 from sigseg.models import create_model
 
 RAW = Preprocessing(sampling_rate=250.0, normalize="none")

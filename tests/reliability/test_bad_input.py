@@ -22,7 +22,8 @@ import sigseg
 from sigseg.data.readers import read_edf, read_record
 from sigseg.data.record import Wave
 from sigseg.inference.delineate import delineate_signal
-from sigseg.inference.windows import WindowOptions, predict_long
+from sigseg.inference.predict import predict_long
+from sigseg.inference.windows import WindowOptions
 from sigseg.outputs import write_wfdb_annotations
 
 Cli = Callable[..., CliResult]

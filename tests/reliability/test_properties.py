@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sigseg.data.record import IGNORE_INDEX, Wave
+from sigseg.inference.predict import predict_long
 from sigseg.inference.waves import WaveOptions, labels_to_waves, waves_to_labels
 from sigseg.inference.windows import (
     WindowOptions,
     keep_spans,
     plan_windows,
-    predict_long,
     stack_windows,
     window_width,
 )

@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 
 from sigseg.checkpoint import load_checkpoint
 from sigseg.data.synthetic import synthetic_records
-from sigseg.inference.windows import predict_long
+from sigseg.inference.predict import predict_long
 from sigseg.training import TrainConfig, load_config, train
 
 TINY = TrainConfig(

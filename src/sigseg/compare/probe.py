@@ -5,7 +5,7 @@ What is measured, on one 12-lead, 10-s record (random values; cost does not depe
 * ``forward``: the model's forward pass on the batch inference runs for that record at the
   model's rate (12 leads x one window), median wall time over ``repeats`` after one warm-up;
   throughput in model-rate samples per second.
-* ``record``: end to end, :func:`~sigseg.inference.windows.predict_long` on the 500-Hz record
+* ``record``: end to end, :func:`~sigseg.inference.predict.predict_long` on the 500-Hz record
   (resampling, windowing, normalization, forward, softmax, stitching), median over
   ``repeats``; throughput in input (500-Hz) samples per second, and as a multiple of real time
   per lead.
@@ -113,7 +113,8 @@ def probe_checkpoint(
     import torch
 
     from sigseg.inference.backends import load_backend
-    from sigseg.inference.windows import WindowOptions, plan_windows, predict_long, window_width
+    from sigseg.inference.predict import predict_long
+    from sigseg.inference.windows import WindowOptions, plan_windows, window_width
 
     if threads is not None:
         torch.set_num_threads(threads)

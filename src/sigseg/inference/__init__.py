@@ -1,16 +1,9 @@
 """Inference: from model outputs on long signals to waves and intervals."""
 
 from sigseg.inference.backends import Backend, OnnxBackend, TorchBackend, load_backend
-from sigseg.inference.windows import (
-    ArraySource,
-    SignalSource,
-    WindowOptions,
-    iter_predict_long,
-    plan_windows,
-    predict_array,
-    predict_long,
-    stack_windows,
-)
+from sigseg.inference.predict import iter_predict_long, predict_array, predict_long
+from sigseg.inference.sources import ArraySource, SignalSource
+from sigseg.inference.windows import WindowOptions, plan_windows, stack_windows
 
 __all__ = [
     "ArraySource",

@@ -1,6 +1,6 @@
 """Inference backends: what runs a batch of windows, PyTorch or ONNX Runtime.
 
-Windowed inference (:mod:`sigseg.inference.windows`) needs only a callable that maps a float32
+Windowed inference (:mod:`sigseg.inference.predict`) needs only a callable that maps a float32
 batch ``(N, C, L)`` to logits ``(N, K, L)`` and knows the model's ``in_channels``,
 ``num_classes`` and ``sampling_rate``: the :class:`Backend` protocol. A backend may also carry
 ``preprocessing`` (from a checkpoint or an ONNX file's metadata), which inference then applies.

@@ -14,16 +14,11 @@ from typing import Any
 import numpy as np
 
 from sigseg.data.record import Wave
+from sigseg.inference.predict import DEFAULT_CHUNK, iter_predict_long, predict_long
+from sigseg.inference.sources import SignalSource, as_source
 from sigseg.inference.streaming import WaveStream
 from sigseg.inference.waves import WaveOptions, fuse_leads, probs_to_waves
-from sigseg.inference.windows import (
-    DEFAULT_CHUNK,
-    SignalSource,
-    WindowOptions,
-    as_source,
-    iter_predict_long,
-    predict_long,
-)
+from sigseg.inference.windows import WindowOptions
 
 
 @dataclass

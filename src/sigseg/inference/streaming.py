@@ -2,7 +2,7 @@
 
 A day-long recording gives probabilities ``(K, L)`` too large to keep (24 h at 500 Hz: 690 MB
 per lead in float32), but its waves are few. The decoders here take the blocks that
-:func:`~sigseg.inference.windows.iter_predict_long` streams and give back finished waves as
+:func:`~sigseg.inference.predict.iter_predict_long` streams and give back finished waves as
 soon as nothing later can change them, so memory is bounded by the block size:
 
 * :class:`WaveStream` is :func:`~sigseg.inference.waves.labels_to_waves` over blocks. It
