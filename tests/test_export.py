@@ -15,7 +15,8 @@ import torch
 import sigseg.export as export_module
 from sigseg.checkpoint import save_checkpoint
 from sigseg.cli import main
-from sigseg.export import check_onnx, export_onnx, read_onnx_description
+from sigseg.export import export_onnx, read_onnx_description
+from sigseg.inference.backends import check_onnx
 from sigseg.models import create_model
 
 # small configs so each export takes seconds; hybrid keeps its windowed attention (window 16)

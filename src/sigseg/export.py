@@ -15,7 +15,8 @@ computed with non-negative floor divisions, e.g. ``(length + w - 1) // w``: the 
 translation of ``//`` truncates, which differs from floor only for negative operands.)
 
 Should that path fail for some model, the TorchScript exporter (``dynamo=False``) with
-``dynamic_axes`` is tried instead, with a warning; check its output with :func:`check_onnx`.
+``dynamic_axes`` is tried instead, with a warning; check its output with
+:func:`~sigseg.inference.backends.check_onnx`.
 
 The graph is then rewritten for ONNX Runtime's CPU kernels (:mod:`sigseg.onnx_layout`:
 convolutions as 2-D ones, the fusion's concatenation as a sum), the same function.
@@ -36,11 +37,10 @@ import logging
 import math
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -257,32 +257,3 @@ def read_onnx_description(
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{where}: malformed sigseg description ({err})") from None
     return description
-
-
-def check_onnx(
-    model: nn.Module,
-    path: str | os.PathLike[str],
-    lengths: Sequence[int] = (1000, 1001, 2500),
-    batch: int = 2,
-    seed: int = 0,
-) -> float:
-    """Largest absolute difference between ONNX Runtime's and PyTorch's logits on random
-    input of each length in ``lengths`` (a parity check after export)."""
-    from sigseg.inference.backends import OnnxBackend
-
-    backend = OnnxBackend(path)
-    cpu_model = copy.deepcopy(model).to("cpu", torch.float32).eval()
-    rng = np.random.default_rng(seed)
-    worst = 0.0
-    for length in lengths:
-        x = rng.standard_normal((batch, int(model.in_channels), length)).astype(np.float32)
-        with torch.inference_mode():
-            expected = cpu_model(torch.from_numpy(x)).numpy()
-        got = backend(x)
-        if got.shape != expected.shape:
-            raise ValueError(
-                f"{path}: ONNX output shape {got.shape} != PyTorch's "
-                f"{expected.shape} for length {length}"
-            )
-        worst = max(worst, float(np.abs(got - expected).max()))
-    return worst

@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 
 from sigseg.checkpoint import load_checkpoint
-from sigseg.export import DEFAULT_OPSET, check_onnx, export_onnx
+from sigseg.export import DEFAULT_OPSET, export_onnx
+from sigseg.inference.backends import check_onnx
 
 
 def export(

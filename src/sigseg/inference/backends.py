@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import tempfile
@@ -205,6 +206,33 @@ class OnnxBackend:
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(batch, dtype=np.float32)
         return self.session.run(None, {self.input_name: x})[0]
+
+
+def check_onnx(
+    model: nn.Module,
+    path: str | os.PathLike[str],
+    lengths: Sequence[int] = (1000, 1001, 2500),
+    batch: int = 2,
+    seed: int = 0,
+) -> float:
+    """Largest absolute difference between ONNX Runtime's and PyTorch's logits on random
+    input of each length in ``lengths`` (a parity check after export)."""
+    backend = OnnxBackend(path)
+    cpu_model = copy.deepcopy(model).to("cpu", torch.float32).eval()
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for length in lengths:
+        x = rng.standard_normal((batch, int(model.in_channels), length)).astype(np.float32)
+        with torch.inference_mode():
+            expected = cpu_model(torch.from_numpy(x)).numpy()
+        got = backend(x)
+        if got.shape != expected.shape:
+            raise ValueError(
+                f"{path}: ONNX output shape {got.shape} != PyTorch's "
+                f"{expected.shape} for length {length}"
+            )
+        worst = max(worst, float(np.abs(got - expected).max()))
+    return worst
 
 
 def _import_onnxruntime() -> Any:
