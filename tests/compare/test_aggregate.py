@@ -7,7 +7,7 @@ import math
 import pytest
 
 from sigseg.compare.aggregate import MeanSD, aggregate, flatten, mean_sd, unflatten
-from sigseg.compare.harness import run_metrics
+from sigseg.compare.runs import run_metrics
 
 
 def test_mean_sd_hand_numbers() -> None:

@@ -7,7 +7,8 @@ against NeuroKit2's wavelet delineator, and reported (``report.md``, ``results.j
     print(out.report.read_text())
 
 Modules, one concern each: ``config`` (what runs), ``budget`` (equal epochs or equal time),
-``harness`` (train, score, resume), ``baseline`` (NeuroKit2), ``probe`` (inference cost),
+``data`` (test records, training recipe), ``runs`` (train and score one run or the baseline,
+resume), ``harness`` (the whole comparison), ``baseline`` (NeuroKit2), ``probe`` (inference cost),
 ``aggregate`` (mean and SD over seeds), ``system`` (machine, versions), ``report`` (Markdown),
 ``plots`` (figures). Importing this package loads neither torch nor NeuroKit2's heavy parts
 beyond what ``sigseg.models`` needs.
