@@ -17,13 +17,17 @@ __all__ = ["IGNORE_INDEX", "Record", "Wave"]
 class Wave:
     """One wave: ``kind`` in ``P``/``QRS``/``T`` (readers may also give ``U``), sample indices
     of onset, peak and offset (``None`` when not annotated), and the lead index it belongs to
-    (``None``: the whole record). A wave spans ``onset..offset`` inclusive."""
+    (``None``: the whole record). A wave spans ``onset..offset`` inclusive.
+
+    ``score`` is a decoded event's mean probability over its span (``None`` for annotations);
+    it is left out of ``==`` and ``repr``, so a prediction equals the annotation it reproduces."""
 
     kind: str
     onset: int | None
     peak: int | None
     offset: int | None
     lead: int | None = None
+    score: float | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass

@@ -6,6 +6,8 @@ Each family has two stages: per-lead counts that add up over leads and records, 
 * :mod:`~sigseg.metrics.boundaries`: onset/offset matching within tolerances (the headline).
 * :mod:`~sigseg.metrics.segments`: segmental F1@{10,25,50} and edit score.
 * :mod:`~sigseg.metrics.report`: all of them for a lead, accumulated, and as text tables.
+* :mod:`~sigseg.metrics.events`: the same two stages for any task (samples, intervals,
+  episodes, boundaries, point events), summed over recordings.
 """
 
 from sigseg.metrics.boundaries import (
@@ -19,6 +21,14 @@ from sigseg.metrics.boundaries import (
     boundary_scores,
     match_boundaries,
     reference_span,
+)
+from sigseg.metrics.events import (
+    TaskEvaluation,
+    cohen_kappa,
+    evaluate_recording,
+    format_task_tables,
+    headline,
+    match_episodes,
 )
 from sigseg.metrics.report import Evaluation, evaluate_lead, format_tables
 from sigseg.metrics.samples import confusion_matrix, sample_scores
@@ -41,14 +51,20 @@ __all__ = [
     "BoundaryTally",
     "Evaluation",
     "SegmentCounts",
+    "TaskEvaluation",
     "annotated_span",
     "boundary_scores",
+    "cohen_kappa",
     "confusion_matrix",
     "edit_score",
     "evaluate_lead",
+    "evaluate_recording",
     "format_tables",
+    "format_task_tables",
+    "headline",
     "label_segments",
     "match_boundaries",
+    "match_episodes",
     "reference_span",
     "sample_scores",
     "segment_counts",
