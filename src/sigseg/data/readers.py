@@ -1,11 +1,13 @@
-"""Read signals from WFDB, EDF/BDF, CSV and NumPy files, whole or a range at a time.
+"""Read signals from WFDB, EDF/BDF, WAV/FLAC, CSV and NumPy files, whole or a range at a time.
 
-:func:`open_signal` gives a :class:`SignalReader` that reads any sample range on demand (WFDB
-and EDF read only those bytes, ``.npy`` is memory-mapped), so inference on a 24-hour Holter
-recording keeps memory bounded. :func:`read_record` and the per-format ``read_*`` functions
-read a whole file into a :class:`~sigseg.data.record.Record`. Every reader checks its input and
-raises :class:`ValueError` (or :class:`FileNotFoundError`) with a one-line message naming the
-file.
+:func:`open_signal` gives a :class:`SignalReader` that reads any sample range on demand (WFDB,
+EDF and audio files read only those bytes, ``.npy`` is memory-mapped), so inference on a
+24-hour Holter recording keeps memory bounded. Every format can keep only some channels, chosen
+by name or index (:func:`select_channels`). :func:`read_record` and the per-format ``read_*``
+functions read a whole file into a :class:`~sigseg.data.record.Record`;
+:func:`read_label_column` reads the per-sample labels a CSV/TSV file may carry beside its
+channels. Every reader checks its input and raises :class:`ValueError` (or
+:class:`FileNotFoundError`) with a one-line message naming the file.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import abc
 import csv
 import io
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,9 +30,17 @@ WFDB_SUFFIXES = (".hea", ".dat")
 EDF_SUFFIXES = (".edf", ".bdf")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 NUMPY_SUFFIXES = (".npy", ".npz")
+AUDIO_SUFFIXES = (".wav", ".flac")
 TIME_COLUMNS = frozenset({"t", "time", "time_s", "seconds", "sec"})
 """CSV header names taken as a time axis in seconds (dropped from the channels; it gives the
 sampling rate when none is passed)."""
+LABEL_COLUMN = "label"
+"""The CSV/TSV column read as per-sample labels by default; it is never a signal channel."""
+UNLABELLED_CELLS = frozenset({"", "n/a", "nan"})
+"""Label-column cells (compared in lower case) that mean "unlabelled"."""
+
+ChannelSelection = Sequence[str | int]
+"""Channels to keep, in order: names, or 0-based indices into the file's channels."""
 
 
 class SignalReader(abc.ABC):
@@ -117,13 +129,48 @@ def _check_fs(fs: float | None, path: Path) -> float:
     return float(fs)
 
 
+def select_channels(
+    path: Path, available: Sequence[str], channels: ChannelSelection | str | int | None
+) -> list[int]:
+    """Indices into ``available`` of the ``channels`` to keep (names or 0-based indices, in
+    the order given; all of them when ``None``). A channel the file lacks is an error that
+    names the file and lists the channels it has.
+
+    >>> select_channels(Path("x.edf"), ["EEG", "EOG", "EMG"], ["EMG", 0])
+    [2, 0]
+    """
+    if channels is None:
+        return list(range(len(available)))
+    if isinstance(channels, str | int):
+        channels = [channels]
+    names = [str(c) for c in available]
+    index: list[int] = []
+    missing: list[str | int] = []
+    for channel in channels:
+        if isinstance(channel, int) and not isinstance(channel, bool):
+            found = channel if 0 <= channel < len(names) else None
+        else:
+            found = names.index(str(channel)) if str(channel) in names else None
+        if found is None:
+            missing.append(channel)
+        else:
+            index.append(found)
+    if missing:
+        raise ValueError(f"{path}: no channel(s) {missing}; it has {names}")
+    if not index:
+        raise ValueError(f"{path}: no channels selected; it has {names}")
+    if len(set(index)) != len(index):
+        raise ValueError(f"{path}: a channel is selected twice in {list(channels)}")
+    return index
+
+
 # --- WFDB ------------------------------------------------------------------------------------
 
 
 class WfdbReader(SignalReader):
     """A WFDB record (``.hea`` + signal files) read with the ``wfdb`` package."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, channels: ChannelSelection | None = None) -> None:
         import wfdb
 
         self.path = wfdb_base(path)
@@ -143,12 +190,14 @@ class WfdbReader(SignalReader):
         if len(head.sig_name or []) != head.n_sig or len(head.file_name or []) != head.n_sig:
             raise ValueError(f"{header}: {head.n_sig} signals announced, not all described")
         self.fs = _check_fs(head.fs, header)
-        self.channels = [str(c) for c in head.sig_name]
+        self._index = select_channels(header, [str(c) for c in head.sig_name], channels)
+        self.channels = [str(head.sig_name[i]) for i in self._index]
         self.num_samples = int(head.sig_len)
         self.name = self.path.name
+        units = head.units or [""] * head.n_sig
         self.metadata = {
             "source": str(header),
-            "units": list(head.units or []),
+            "units": [units[i] for i in self._index],
             "comments": list(head.comments or []),
         }
         for file_name in set(head.file_name or []):
@@ -160,7 +209,9 @@ class WfdbReader(SignalReader):
         import wfdb
 
         try:
-            rec = wfdb.rdrecord(str(self.path), sampfrom=start, sampto=stop, physical=True)
+            rec = wfdb.rdrecord(
+                str(self.path), sampfrom=start, sampto=stop, channels=self._index, physical=True
+            )
         except Exception as exc:
             raise ValueError(
                 f"{self.path}: cannot read WFDB samples {start}:{stop} ({_line(exc)})"
@@ -200,9 +251,10 @@ def wfdb_base(path: str | Path) -> Path:
 
 class EdfReader(SignalReader):
     """An EDF/EDF+/BDF file read with ``pyedflib``. All chosen channels must share one sampling
-    rate; pick them with ``channels`` when the file mixes rates (e.g. ECG with accelerometry)."""
+    rate; pick them with ``channels`` when the file mixes rates (a PSG file with EEG at 100 Hz
+    and respiration at 1 Hz)."""
 
-    def __init__(self, path: str | Path, channels: list[str] | None = None) -> None:
+    def __init__(self, path: str | Path, channels: ChannelSelection | None = None) -> None:
         import pyedflib
 
         self.path = Path(path)
@@ -217,25 +269,20 @@ class EdfReader(SignalReader):
             self.close()
             raise
 
-    def _setup(self, channels: list[str] | None) -> None:
+    def _setup(self, channels: ChannelSelection | None) -> None:
         labels = [s.strip() for s in self._edf.getSignalLabels()]
-        if channels is None:
-            self._index = list(range(len(labels)))
-        else:
-            missing = [c for c in channels if c not in labels]
-            if missing:
-                raise ValueError(f"{self.path}: no channel(s) {missing}; it has {labels}")
-            self._index = [labels.index(c) for c in channels]
-        if not self._index:
+        if not labels:
             raise ValueError(f"{self.path}: the file has no signals")
-        rates = sorted({float(self._edf.getSampleFrequency(i)) for i in self._index})
-        if len(rates) > 1:
+        self._index = select_channels(self.path, labels, channels)
+        rates = {labels[i]: float(self._edf.getSampleFrequency(i)) for i in self._index}
+        if len(set(rates.values())) > 1:
+            advice = "select channels of one rate" if channels is None else "select one rate"
+            mixed = _by_rate(rates)
             raise ValueError(
-                f"{self.path}: channels have different sampling rates {rates}; "
-                "choose channels that share one"
+                f"{self.path}: channels have different sampling rates ({mixed}); {advice}"
             )
         lengths = {int(self._edf.getNSamples()[i]) for i in self._index}
-        self.fs = _check_fs(rates[0], self.path)
+        self.fs = _check_fs(next(iter(rates.values())), self.path)
         self.channels = [labels[i] for i in self._index]
         self.num_samples = min(lengths)
         self.name = self.path.stem
@@ -254,6 +301,64 @@ class EdfReader(SignalReader):
             self._edf = None
 
 
+def _by_rate(rates: dict[str, float]) -> str:
+    """``100 Hz: EEG Fpz-Cz, EEG Pz-Oz; 1 Hz: Resp`` for a channel -> rate map."""
+    groups: dict[float, list[str]] = {}
+    for name, rate in rates.items():
+        groups.setdefault(rate, []).append(name)
+    return "; ".join(f"{rate:g} Hz: {', '.join(groups[rate])}" for rate in sorted(groups)[::-1])
+
+
+# --- WAV / FLAC ------------------------------------------------------------------------------
+
+
+class SoundfileReader(SignalReader):
+    """A WAV or FLAC file read with ``soundfile``; channels are named ``ch0``, ``ch1``... and
+    integer PCM samples come back scaled to [-1, 1) (the file stores no physical unit)."""
+
+    def __init__(self, path: str | Path, channels: ChannelSelection | None = None) -> None:
+        import soundfile
+
+        self.path = Path(path)
+        _require_file(self.path)
+        try:
+            self._file = soundfile.SoundFile(str(self.path))
+        except (RuntimeError, TypeError) as exc:  # LibsndfileError is a RuntimeError
+            raise ValueError(f"{self.path}: not a readable audio file ({_line(exc)})") from exc
+        try:
+            self._setup(channels)
+        except BaseException:
+            self.close()
+            raise
+
+    def _setup(self, channels: ChannelSelection | None) -> None:
+        names = [f"ch{i}" for i in range(self._file.channels)]
+        self._index = select_channels(self.path, names, channels)
+        self.fs = _check_fs(float(self._file.samplerate), self.path)
+        self.channels = [names[i] for i in self._index]
+        self.num_samples = int(self._file.frames)
+        if self.num_samples <= 0:
+            raise ValueError(f"{self.path}: the file has no samples")
+        self.name = self.path.stem
+        self.metadata = {"source": str(self.path), "subtype": self._file.subtype}
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        self._file.seek(start)
+        x = self._file.read(stop - start, dtype="float32", always_2d=True)
+        if x.shape[0] != stop - start:
+            raise ValueError(
+                f"{self.path}: read {x.shape[0]} of samples {start}:{stop}; the file is "
+                "shorter than its header says"
+            )
+        return x.T[self._index]
+
+    def close(self) -> None:
+        audio = getattr(self, "_file", None)
+        if audio is not None:
+            audio.close()
+            self._file = None
+
+
 # --- arrays: NumPy and CSV -------------------------------------------------------------------
 
 
@@ -267,17 +372,22 @@ class ArrayReader(SignalReader):
         path: Path,
         name: str | None = None,
         channels: list[str] | None = None,
+        select: ChannelSelection | None = None,
     ) -> None:
+        """``channels`` names every row of ``array`` (default ``ch0``, ``ch1``...);
+        ``select`` keeps some of them (see :func:`select_channels`)."""
         self.path = path
         self._array = _as_channels_first(array, path)
         self.fs = _check_fs(fs, path)
         self.num_samples = int(self._array.shape[1])
-        self.channels = _channel_names(channels, self._array.shape[0], path)
+        names = _channel_names(channels, self._array.shape[0], path)
+        self._index = select_channels(path, names, select)
+        self.channels = [names[i] for i in self._index]
         self.name = name or path.stem
         self.metadata = {"source": str(path)}
 
     def _read(self, start: int, stop: int) -> np.ndarray:
-        return np.asarray(self._array[:, start:stop])
+        return np.asarray(self._array[:, start:stop])[self._index]
 
 
 def _as_channels_first(array: np.ndarray, path: Path) -> np.ndarray:
@@ -308,10 +418,12 @@ def _channel_names(names: list[str] | None, n: int, path: Path) -> list[str]:
     return names
 
 
-def _open_numpy(path: Path, fs: float | None) -> ArrayReader:
+def _open_numpy(
+    path: Path, fs: float | None, channels: ChannelSelection | None = None
+) -> ArrayReader:
     _require_file(path)
     if path.suffix.lower() == ".npy":
-        return ArrayReader(_load_numpy(path, mmap=True), _check_fs(fs, path), path)
+        return ArrayReader(_load_numpy(path, mmap=True), _check_fs(fs, path), path, select=channels)
     npz = _load_numpy(path, mmap=False)
     with npz:
         if "signal" not in npz.files:
@@ -325,7 +437,11 @@ def _open_numpy(path: Path, fs: float | None) -> ArrayReader:
     if fs is not None and file_fs is not None and not np.isclose(fs, file_fs):
         raise ValueError(f"{path}: fs={fs:g} given but the file says {file_fs:g}")
     return ArrayReader(
-        signal, _check_fs(fs if fs is not None else file_fs, path), path, channels=names
+        signal,
+        _check_fs(fs if fs is not None else file_fs, path),
+        path,
+        channels=names,
+        select=channels,
     )
 
 
@@ -337,9 +453,25 @@ def _load_numpy(path: Path, mmap: bool) -> Any:
         raise ValueError(f"{path}: not a readable NumPy file ({_line(exc)})") from exc
 
 
-def _open_csv(path: Path, fs: float | None, delimiter: str | None = None) -> ArrayReader:
-    """CSV/TSV with one column per channel and one row per sample; an optional header row
-    names the channels. A time column (see :data:`TIME_COLUMNS`) gives ``fs`` if not passed."""
+@dataclass(frozen=True)
+class _Table:
+    """A delimited text file split into lines: the header cells (``None`` when the first row
+    is all numbers), the data lines, their delimiter and the file line of the first one."""
+
+    header: list[str] | None
+    body: list[str]
+    delimiter: str
+    first_line: int
+
+    @property
+    def names(self) -> list[str]:
+        """Column names: the header's, else ``ch0``, ``ch1``..."""
+        if self.header is not None:
+            return [name.strip() for name in self.header]
+        return [f"ch{i}" for i in range(len(_split(self.body[0], self.delimiter)))]
+
+
+def _read_table(path: Path, delimiter: str | None) -> _Table:
     _require_file(path)
     text = path.read_text(encoding="utf-8-sig", errors="replace")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
@@ -351,20 +483,84 @@ def _open_csv(path: Path, fs: float | None, delimiter: str | None = None) -> Arr
     body = lines[1:] if has_header else lines
     if not body:
         raise ValueError(f"{path}: no data rows")
-    data = _parse_rows(body, delimiter, path, first_line=2 if has_header else 1)
-    names = header if has_header else [f"ch{i}" for i in range(data.shape[1])]
-    if len(names) != data.shape[1]:
-        raise ValueError(f"{path}: header has {len(names)} columns but rows have {data.shape[1]}")
-    time_cols = [i for i, n in enumerate(names) if n.strip().lower() in TIME_COLUMNS]
-    if time_cols:
-        fs = _fs_from_time(data[:, time_cols[0]], fs, path)
-        keep = [i for i in range(len(names)) if i != time_cols[0]]
-        data, names = data[:, keep], [names[i] for i in keep]
-    if data.shape[1] == 0:
+    return _Table(header if has_header else None, body, delimiter, 2 if has_header else 1)
+
+
+def _open_csv(
+    path: Path,
+    fs: float | None,
+    delimiter: str | None = None,
+    channels: ChannelSelection | None = None,
+    label_column: str = LABEL_COLUMN,
+) -> ArrayReader:
+    """CSV/TSV with one column per channel and one row per sample; an optional header row
+    names the channels. A time column (see :data:`TIME_COLUMNS`) gives ``fs`` if not passed,
+    and the ``label_column`` (per-sample labels, see :func:`read_label_column`) is skipped."""
+    table = _read_table(path, delimiter)
+    names = table.names
+    width = len(_split(table.body[0], table.delimiter))
+    if len(names) != width:
+        raise ValueError(f"{path}: header has {len(names)} columns but rows have {width}")
+    time_cols = [i for i, n in enumerate(names) if n.lower() in TIME_COLUMNS][:1]
+    skip = set(time_cols) | {i for i, n in enumerate(names) if n == label_column}
+    keep = [i for i in range(len(names)) if i not in skip]
+    if not keep:
         raise ValueError(f"{path}: no signal columns")
+    data = _parse_rows(table, keep, path)
+    if time_cols:
+        time = _parse_rows(table, time_cols, path)[:, 0]
+        fs = _fs_from_time(time, fs, path)
     return ArrayReader(
-        np.ascontiguousarray(data.T), _check_fs(fs, path), path, channels=[n.strip() for n in names]
+        np.ascontiguousarray(data.T),
+        _check_fs(fs, path),
+        path,
+        channels=[names[i] for i in keep],
+        select=channels,
     )
+
+
+def csv_columns(path: str | Path, delimiter: str | None = None) -> list[str]:
+    """The column names of a CSV/TSV file (``ch0``, ``ch1``... when it has no header row),
+    so a caller can ask whether it carries a label column before reading one."""
+    return _read_table(Path(path), delimiter).names
+
+
+def read_label_column(
+    path: str | Path, column: str = LABEL_COLUMN, delimiter: str | None = None
+) -> np.ndarray:
+    """The per-sample labels of a CSV/TSV signal file: one ``str`` per data row, ``""`` where
+    the cell is empty or ``n/a`` (unlabelled). Whole numbers are written one way (``1.0`` and
+    ``1`` are both ``"1"``) so a column that a float round trip touched keeps its classes.
+
+    The file needs a header row that names ``column``."""
+    path = Path(path)
+    table = _read_table(path, delimiter)
+    if table.header is None or column not in table.names:
+        found = "no header row" if table.header is None else f"columns: {', '.join(table.names)}"
+        raise ValueError(f"{path}: no label column {column!r} ({found})")
+    where = table.names.index(column)
+    labels = []
+    for n, line in enumerate(table.body):
+        cells = _split(line, table.delimiter)
+        if len(cells) != len(table.names):
+            raise ValueError(
+                f"{path}: line {n + table.first_line} has {len(cells)} cells, the header "
+                f"{len(table.names)}"
+            )
+        labels.append(_label_text(cells[where]))
+    return np.asarray(labels, dtype=str)
+
+
+def _label_text(cell: str) -> str:
+    """A label cell as a class name: ``""`` for unlabelled, whole numbers without ``.0``."""
+    text = cell.strip()
+    if text.lower() in UNLABELLED_CELLS:
+        return ""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return str(int(value)) if value.is_integer() else text
 
 
 def _sniff_delimiter(line: str) -> str:
@@ -388,73 +584,108 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def _parse_rows(lines: list[str], delimiter: str, path: Path, first_line: int) -> np.ndarray:
-    sep = None if delimiter == " " else delimiter
+def _parse_rows(table: _Table, columns: list[int], path: Path) -> np.ndarray:
+    """The numeric ``columns`` of every data line as ``(rows, len(columns))`` float64."""
+    sep = None if table.delimiter == " " else table.delimiter
     try:
-        return np.loadtxt(io.StringIO("\n".join(lines)), delimiter=sep, dtype=np.float64, ndmin=2)
+        return np.loadtxt(
+            io.StringIO("\n".join(table.body)),
+            delimiter=sep,
+            dtype=np.float64,
+            ndmin=2,
+            usecols=columns,
+        )
     except ValueError as exc:
-        where = _first_bad_row(lines, delimiter, first_line)
+        where = _first_bad_row(table, columns)
         raise ValueError(f"{path}: non-numeric or ragged data ({where})") from exc
 
 
-def _first_bad_row(lines: list[str], delimiter: str, first_line: int) -> str:
-    width = len(_split(lines[0], delimiter))
-    for n, line in enumerate(lines):
-        cells = _split(line, delimiter)
-        if len(cells) != width or not all(_is_number(c) for c in cells):
-            return f"line {n + first_line}: {line[:60]!r}"
+def _first_bad_row(table: _Table, columns: list[int]) -> str:
+    width = len(_split(table.body[0], table.delimiter))
+    for n, line in enumerate(table.body):
+        cells = _split(line, table.delimiter)
+        if len(cells) != width or not all(_is_number(cells[i]) for i in columns):
+            return f"line {n + table.first_line}: {line[:60]!r}"
     return "unparseable rows"
 
 
 def _fs_from_time(t: np.ndarray, fs: float | None, path: Path) -> float:
-    if fs is not None:
-        return fs
+    """The rate a time column implies (median step), or ``fs`` when given, which must agree
+    with the column's mean step within 1 % (a rounded time column still passes)."""
     steps = np.diff(t)
     if len(steps) == 0 or not np.all(steps > 0):
+        if fs is not None:
+            return fs
         raise ValueError(f"{path}: time column must increase; pass fs instead")
-    return float(1.0 / np.median(steps))
+    if fs is None:
+        return float(1.0 / np.median(steps))
+    implied = len(steps) / float(t[-1] - t[0])
+    if abs(implied - fs) > 0.01 * fs:
+        raise ValueError(f"{path}: fs={fs:g} given but the time column says {implied:.6g} Hz")
+    return fs
 
 
 # --- dispatch --------------------------------------------------------------------------------
 
 
+FORMATS: dict[str, tuple[str, ...]] = {
+    "wfdb": WFDB_SUFFIXES,
+    "edf": EDF_SUFFIXES,
+    "audio": AUDIO_SUFFIXES,
+    "csv": CSV_SUFFIXES,
+    "numpy": NUMPY_SUFFIXES,
+}
+"""Signal format -> the file suffixes it is read from."""
+
+
 def signal_format(path: str | Path) -> str:
-    """``wfdb``, ``edf``, ``csv`` or ``numpy`` for ``path``, by suffix (a path without one is
-    WFDB when ``<path>.hea`` exists)."""
+    """``wfdb``, ``edf``, ``audio``, ``csv`` or ``numpy`` for ``path``, by suffix (a path
+    without one is WFDB when ``<path>.hea`` exists)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in WFDB_SUFFIXES or path.with_name(path.name + ".hea").is_file():
         return "wfdb"
     if path.is_dir():
         raise ValueError(f"{path}: is a folder, not a signal file")
-    for fmt, suffixes in (("edf", EDF_SUFFIXES), ("csv", CSV_SUFFIXES), ("numpy", NUMPY_SUFFIXES)):
+    for fmt, suffixes in FORMATS.items():
         if suffix in suffixes:
             return fmt
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file (nor {path.name}.hea)")
-    known = WFDB_SUFFIXES + EDF_SUFFIXES + CSV_SUFFIXES + NUMPY_SUFFIXES
-    raise ValueError(f"{path}: unknown signal format {suffix!r}; use one of {' '.join(known)}")
+    known = " ".join(s for suffixes in FORMATS.values() for s in suffixes)
+    raise ValueError(f"{path}: unknown signal format {suffix!r}; use one of {known}")
 
 
-def open_signal(path: str | Path, fs: float | None = None) -> SignalReader:
-    """Open a recording for range reads. ``fs`` is needed for ``.npy`` and CSV files without
-    a time column; for WFDB/EDF (which store it) it must match the file if given."""
+def open_signal(
+    path: str | Path,
+    fs: float | None = None,
+    channels: ChannelSelection | None = None,
+    *,
+    label_column: str = LABEL_COLUMN,
+) -> SignalReader:
+    """Open a recording for range reads, keeping only ``channels`` (names or 0-based indices;
+    all when ``None``). ``fs`` is needed for ``.npy`` and CSV files without a time column; for
+    the formats that store a rate it must match the file if given. ``label_column`` names the
+    CSV/TSV column of per-sample labels, which is not a channel."""
     path = Path(path)
     fmt = signal_format(path)
     if fmt == "numpy":
-        return _open_numpy(path, fs)
+        return _open_numpy(path, fs, channels)
     if fmt == "csv":
-        return _open_csv(path, fs)
-    reader: SignalReader = WfdbReader(path) if fmt == "wfdb" else EdfReader(path)
+        return _open_csv(path, fs, channels=channels, label_column=label_column)
+    opener = {"wfdb": WfdbReader, "edf": EdfReader, "audio": SoundfileReader}[fmt]
+    reader: SignalReader = opener(path, channels)
     if fs is not None and not np.isclose(fs, reader.fs):
         reader.close()
         raise ValueError(f"{path}: fs={fs:g} given but the file says {reader.fs:g} Hz")
     return reader
 
 
-def read_record(path: str | Path, fs: float | None = None) -> Record:
+def read_record(
+    path: str | Path, fs: float | None = None, channels: ChannelSelection | None = None
+) -> Record:
     """Read a whole recording of any supported format into a :class:`Record`."""
-    with open_signal(path, fs) as reader:
+    with open_signal(path, fs, channels) as reader:
         return reader.to_record()
 
 
@@ -465,7 +696,7 @@ def read_wfdb(path: str | Path) -> Record:
         return reader.to_record()
 
 
-def read_edf(path: str | Path, channels: list[str] | None = None) -> Record:
+def read_edf(path: str | Path, channels: ChannelSelection | None = None) -> Record:
     """Read an EDF/EDF+/BDF file (optionally only ``channels``, which must share a rate)."""
     with EdfReader(path, channels) as reader:
         return reader.to_record()
