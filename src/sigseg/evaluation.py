@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from sigseg.data.record import Record, Wave
+from sigseg.data.record import IGNORE_INDEX, Record, Wave
 from sigseg.inference.delineate import delineate_signal
 from sigseg.inference.segment import Segmenter, segment_source
 from sigseg.inference.waves import WaveOptions, waves_to_labels
@@ -88,6 +89,13 @@ def score_events(
     if record.labels is None:
         raise ValueError(f"{record.name}: recording has no labels to score against")
     labels, events = table_to_labels(predicted, record.fs, record.num_samples, task, source)
+    uncovered = (labels == IGNORE_INDEX) & (record.labels[0] != IGNORE_INDEX)
+    if uncovered.any():  # states tile the signal: a gap in the prediction is no class at all
+        first = int(np.flatnonzero(uncovered)[0])
+        raise ValueError(
+            f"{source}: no predicted state covers {int(uncovered.sum())} labelled samples "
+            f"(first at {first / record.fs:.3f} s); is it a prediction of this task?"
+        )
     return evaluate_recording(record.labels[0], labels, record.waves, events, record.fs, task)
 
 

@@ -31,6 +31,9 @@ def evaluate(
         None, "--split", help="train, val, test or all (default: LUDB test, other data all)."
     ),
     fs: float = typer.Option(None, "--fs", help="Sampling rate of files that store none (Hz)."),
+    gaps: str = typer.Option(
+        None, "--gaps", help="Samples no label covers: unlabelled (default) or background."
+    ),
     by: str = typer.Option(None, "--by", help="Also break down by a metadata field, e.g. rhythms."),
     backend: str = typer.Option("torch", "--backend", help="torch or onnx."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
@@ -44,7 +47,7 @@ def evaluate(
     from sigseg.training.datamodule import is_ludb_folder
 
     if data is not None and not is_ludb_folder(data):
-        _evaluate_any(data, fs, predictions, model, split or "all", backend, as_json)
+        _evaluate_any(data, fs, gaps, predictions, model, split or "all", backend, as_json)
         return
     split = split or "test"
 
@@ -96,6 +99,7 @@ def evaluate(
 def _evaluate_any(
     data: str,
     fs: float | None,
+    gaps: str | None,
     predictions: Path | None,
     model: str | None,
     split: str,
@@ -107,7 +111,7 @@ def _evaluate_any(
     from sigseg.evaluation import score_predictions, score_segmenter
     from sigseg.metrics.events import format_task_tables
 
-    dataset = open_dataset(data, fs=fs)
+    dataset = open_dataset(data, fs=fs, gaps=gaps)
     records = dataset.records(split)
     if not records:
         raise ValueError(f"{data}: split {split!r} has no recordings")
