@@ -386,7 +386,7 @@ def task_breakdown(spec: dict[str, Any]) -> dict[str, Any]:
     """``sigseg delineate``'s own function in process, with the model's time counted apart:
     the split between the model and the rest of the pipeline."""
     start = time.perf_counter()
-    from sigseg.cli.delineate import delineate_file
+    from sigseg.pipeline import delineate_file
 
     backend = _CountingBackend(_backend(spec))
     ready = time.perf_counter()

@@ -8,6 +8,7 @@ light)::
     sigseg.list_models()
     sigseg.save_checkpoint(model, "model.safetensors")
     model, info = sigseg.load_checkpoint("model.safetensors")
+    result = sigseg.delineate(ecg, fs=500.0)  # ECG waves and per-beat intervals (DataFrames)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ _EXPORTS = {
     "CheckpointError": "sigseg.checkpoint",
     "load_checkpoint": "sigseg.checkpoint",
     "save_checkpoint": "sigseg.checkpoint",
+    "delineate": "sigseg.pipeline",
     "SegmentationModel": "sigseg.models",
     "create_model": "sigseg.models",
     "list_architectures": "sigseg.models",

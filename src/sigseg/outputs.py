@@ -25,6 +25,23 @@ PEAK_SYMBOLS = {"P": "p", "QRS": "N", "T": "t"}
 
 WAVE_COLORS = {"P": "tab:green", "QRS": "tab:red", "T": "tab:blue"}
 
+WAVE_COLUMNS = ("lead", "kind", "onset", "peak", "offset", "onset_s", "peak_s", "offset_s")
+"""Columns of the wave table: one row per wave (:func:`wave_rows`)."""
+INTERVAL_COLUMNS = (
+    "lead",
+    "qrs_onset",
+    "qrs_peak",
+    "qrs_offset",
+    "rr_ms",
+    "pr_ms",
+    "qrs_ms",
+    "qt_ms",
+    "qtc_bazett_ms",
+    "qtc_fridericia_ms",
+)
+"""Columns of the interval table: one row per beat
+(:func:`~sigseg.inference.waves.beat_intervals`) and lead."""
+
 
 def annotation_extension(channel: str) -> str:
     """A WFDB annotation extension for a channel name (LUDB uses the lead name: ``i``,

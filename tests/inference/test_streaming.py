@@ -222,8 +222,8 @@ def test_table_writer_equals_write_table(tmp_path: Path) -> None:
 def test_delineate_file_writes_what_one_pass_gives(backend: TorchBackend, tmp_path: Path) -> None:
     """``sigseg delineate`` streams; for a short recording its files are byte for byte those
     written from the one-pass delineation."""
-    from sigseg.cli.delineate import INTERVAL_COLUMNS, WAVE_COLUMNS, delineate_file
-    from sigseg.outputs import wave_rows
+    from sigseg.outputs import INTERVAL_COLUMNS, WAVE_COLUMNS, wave_rows
+    from sigseg.pipeline import delineate_file
 
     rec = synthesize_ecg(20.0, 500.0, 2, 1)
     np.save(tmp_path / "rec.npy", rec.signal)
@@ -274,7 +274,7 @@ def test_long_window_options_fall_back_for_a_global_field() -> None:
 def test_delineate_file_without_tables_writes_the_same_annotations(
     backend: TorchBackend, tmp_path: Path
 ) -> None:
-    from sigseg.cli.delineate import delineate_file
+    from sigseg.pipeline import delineate_file
 
     np.save(tmp_path / "rec.npy", synthesize_ecg(20.0, 500.0, 1, 2).signal)
     for tables in (True, False):

@@ -305,7 +305,9 @@ SAFE_CONTEXTS = {"atomic_path", "TemporaryDirectory", "TemporaryFile"}
 REVIEWED = {
     ("data/synthetic.py", "_write_wfdb"): "writes into write_synthetic_wfdb's temporary folder",
     ("data/synthetic.py", "_write_annotations"): "the same temporary folder",
-    ("cli/delineate.py", "_prepare_out"): "an empty probe that --out is writable, then deleted",
+    ("inference/segment.py", "prepare_output_folder"): (
+        "an empty probe that --out is writable, then deleted"
+    ),
 }
 """Functions whose raw writes were reviewed; anything new must use sigseg.atomic or be listed."""
 

@@ -136,6 +136,14 @@ def long_window_options(
     return WindowOptions(window=window, overlap=window - step, batch_size=batch_size)
 
 
+def window_options_for(backend: Any, num_samples: int, fs: float) -> WindowOptions:
+    """The windows for a recording of ``num_samples`` at ``fs`` Hz: :func:`long_window_options`
+    when it is longer than one long window at the model's rate (about half the computation of
+    the default windows), else the default :class:`WindowOptions`."""
+    model_samples = num_samples * float(backend.sampling_rate) / fs
+    return long_window_options(backend) if model_samples > LONG_WINDOW else WindowOptions()
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 

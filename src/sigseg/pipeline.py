@@ -1,0 +1,286 @@
+"""ECG delineation end to end, with a model by name: an in-memory signal to tables
+(:func:`delineate`, the ``sigseg.delineate`` API), and recordings on disk to files
+(:func:`delineate_files`, the library behind ``sigseg delineate``).
+
+    >>> import sigseg
+    >>> result = sigseg.delineate(ecg, fs=500.0, channels=["i", "ii"])  # doctest: +SKIP
+    >>> result.intervals.groupby("lead")["qrs_ms"].median()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sigseg.data.readers import open_signal, signal_format
+from sigseg.data.record import Wave
+from sigseg.inference.backends import BackendName, load_backend
+from sigseg.inference.delineate import Delineation, delineate_signal, iter_delineate
+from sigseg.inference.segment import prepare_output_folder
+from sigseg.inference.sources import ArraySource
+from sigseg.inference.streaming import BeatStream
+from sigseg.inference.waves import beat_intervals
+from sigseg.inference.windows import window_options_for
+from sigseg.outputs import (
+    INTERVAL_COLUMNS,
+    WAVE_COLUMNS,
+    AnnotationWriter,
+    TableWriter,
+    annotation_extensions,
+    plot_delineation,
+    wave_rows,
+)
+from sigseg.pretrained import resolve_model
+
+PLOT_SECONDS = 10.0
+"""Seconds of each recording drawn in its PNG."""
+
+
+# --------------------------------------------------------------------------------------------
+# an in-memory signal
+
+
+@dataclass(frozen=True)
+class DelineationTables:
+    """What :func:`delineate` returns.
+
+    * ``waves``: one row per wave, columns :data:`~sigseg.outputs.WAVE_COLUMNS` (``lead``,
+      ``kind``, ``onset``, ``peak``, ``offset`` in samples and ``onset_s``, ``peak_s``,
+      ``offset_s`` in seconds);
+    * ``intervals``: one row per beat and lead, columns
+      :data:`~sigseg.outputs.INTERVAL_COLUMNS` (the QRS complex's samples, ``rr_ms``,
+      ``pr_ms``, ``qrs_ms``, ``qt_ms``, ``qtc_bazett_ms``, ``qtc_fridericia_ms``);
+    * ``delineation``: the :class:`~sigseg.inference.delineate.Delineation` they come from
+      (probabilities and :class:`~sigseg.data.record.Wave` s).
+
+    Samples are nullable integers and times floats, missing where a boundary was not found;
+    ``lead`` is the channel name, ``all`` for the fused delineation."""
+
+    waves: pd.DataFrame
+    intervals: pd.DataFrame
+    delineation: Delineation
+
+
+def delineate(
+    signal: np.ndarray,
+    fs: float,
+    model: str | os.PathLike[str] | None = None,
+    *,
+    channels: Sequence[str] | None = None,
+    combine_leads: bool = False,
+    backend: BackendName = "torch",
+) -> DelineationTables:
+    """Waves (P, QRS, T) and per-beat intervals of every lead of an ECG.
+
+    ``signal`` is ``(C, L)`` (or ``(L,)``) at ``fs`` Hz, resampled to the model's rate and
+    back. ``model`` is a pretrained name, a checkpoint or an ONNX file (``None``: the default
+    pretrained model); ``channels`` names the leads (default ``ch0``, ``ch1``...);
+    ``combine_leads`` adds the fused record-level delineation (lead ``all``). The windows
+    are those ``sigseg delineate`` uses, so both give the same waves."""
+    runner = load_backend(resolve_model(None if model is None else str(model)), backend)
+    source = ArraySource(signal, fs)
+    if channels is not None and len(channels) != source.num_channels:
+        raise ValueError(f"{len(channels)} channel names for {source.num_channels} leads")
+    result = delineate_signal(
+        runner,
+        source,
+        channels=None if channels is None else list(channels),
+        combine_leads=combine_leads,
+        window_options=window_options_for(runner, source.num_samples, source.fs),
+    )
+    groups = [(name, result.lead_waves(lead)) for lead, name in enumerate(result.channels)]
+    if result.fused is not None:
+        groups.append(("all", result.fused))
+    waves = [w for _, lead_waves in groups for w in lead_waves]
+    intervals = [
+        {"lead": name, **row}
+        for name, lead_waves in groups
+        for row in beat_intervals(lead_waves, result.fs)
+    ]
+    return DelineationTables(
+        _frame(wave_rows(waves, result.fs, result.channels), WAVE_COLUMNS),
+        _frame(intervals, INTERVAL_COLUMNS),
+        result,
+    )
+
+
+def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """``rows`` as a DataFrame: times (``*_s``, ``*_ms``) as floats, the other numbers (sample
+    indices) as nullable integers, so a missing value is NaN or ``<NA>`` in a typed column."""
+    times = [c for c in columns if c.endswith(("_s", "_ms"))]
+    samples = [c for c in columns if c not in times and c not in ("lead", "kind")]
+    frame = pd.DataFrame(rows, columns=list(columns))
+    return frame.astype({**dict.fromkeys(samples, "Int64"), **dict.fromkeys(times, "float64")})
+
+
+# --------------------------------------------------------------------------------------------
+# recordings on disk
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """One input of :func:`delineate_files`: ``summary`` (what was found) when it was
+    delineated, else ``error`` (a message that names the input)."""
+
+    path: Path
+    summary: str | None = None
+    error: str | None = None
+
+
+def delineate_files(
+    backend: Any,
+    inputs: Iterable[Path],
+    out: Path,
+    *,
+    fs: float | None = None,
+    combine_leads: bool = False,
+    plot: bool = True,
+    tables: bool = True,
+) -> Iterator[FileResult]:
+    """Delineate each input into ``out`` (:func:`delineate_file`) and yield its result as it
+    ends. ``out`` is created and checked writable first, before any input is read. An input
+    that cannot be read or delineated (``ValueError``, ``OSError``) yields its error and the
+    others go on; so does one whose output name an earlier input has taken."""
+    prepare_output_folder(out)
+    return _each_file(backend, inputs, out, fs, combine_leads, plot, tables)
+
+
+def _each_file(
+    backend: Any,
+    inputs: Iterable[Path],
+    out: Path,
+    fs: float | None,
+    combine_leads: bool,
+    plot: bool,
+    tables: bool,
+) -> Iterator[FileResult]:
+    names: dict[str, Path] = {}  # output name -> input, so no input overwrites another's files
+    for path in inputs:
+        try:
+            summary = delineate_file(
+                backend,
+                path,
+                out,
+                fs=fs,
+                combine_leads=combine_leads,
+                plot=plot,
+                names=names,
+                tables=tables,
+            )
+        except (ValueError, OSError) as err:
+            message = str(err)
+            yield FileResult(path, error=message if str(path) in message else f"{path}: {message}")
+        else:
+            yield FileResult(path, summary=summary)
+
+
+def delineate_file(
+    backend: object,
+    path: Path,
+    out: Path,
+    *,
+    fs: float | None,
+    combine_leads: bool,
+    plot: bool,
+    names: dict[str, Path] | None = None,
+    tables: bool = True,
+) -> str:
+    """Delineate one recording and write its outputs; returns a one-line summary. ``names``
+    maps the output names already written in this run to their inputs: an input whose name
+    is taken is refused rather than overwriting the earlier one's files.
+
+    The recording is streamed (:func:`~sigseg.inference.delineate.iter_delineate`): waves,
+    intervals and annotations are written as they come, so a 24-hour Holter recording needs
+    no more memory than a 10-second one."""
+    # --fs is for files that do not store their rate (CSV, NumPy); WFDB and EDF say theirs
+    reader = open_signal(path, fs if signal_format(path) in ("csv", "numpy") else None)
+    with reader:
+        name = Path(reader.name).name or "record"
+        if names is not None:
+            if name in names:
+                raise ValueError(
+                    f"{path}: output name {name!r} is already taken by {names[name]} in this "
+                    "run; delineate it into another --out folder"
+                )
+            names[name] = path
+        return _delineate_reader(backend, reader, name, out, combine_leads, plot, tables)
+
+
+def _delineate_reader(
+    backend: Any,
+    reader: Any,
+    name: str,
+    out: Path,
+    combine_leads: bool,
+    plot: bool,
+    tables: bool,
+) -> str:
+    # a recording longer than a long window runs in long windows with a minimal overlap
+    options = window_options_for(backend, reader.num_samples, reader.fs)
+    channels = list(reader.channels)
+    # groups: each lead by index, and None for the fused delineation (its files say "all")
+    groups: list[int | None] = [*range(len(channels)), *([None] if combine_leads else [])]
+    extensions = [*annotation_extensions(channels), "all"]
+    labels = [*channels, "all"]
+    plot_samples = min(reader.num_samples, round(PLOT_SECONDS * reader.fs))
+    plotted: list[Wave] = []
+    counts = dict.fromkeys(("P", "QRS", "T"), 0)
+    with ExitStack() as files:
+        annotations = {
+            g: files.enter_context(
+                AnnotationWriter(out, name, extensions[-1 if g is None else g], reader.fs)
+            )
+            for g in groups
+        }
+        if tables:
+            wave_table = TableWriter(out / f"{name}_waves", WAVE_COLUMNS, groups)
+            interval_table = TableWriter(out / f"{name}_intervals", INTERVAL_COLUMNS, groups)
+            files.callback(interval_table.discard)
+            files.callback(wave_table.discard)
+            beats = {g: BeatStream(reader.fs) for g in groups}
+
+        def write(group: int | None, waves: list[Wave], final: bool = False) -> None:
+            annotations[group].add(waves)
+            if not tables:
+                return
+            wave_table.add(group, wave_rows(waves, reader.fs, channels))
+            rows = beats[group].finish() if final else beats[group].push(waves)
+            lead = labels[-1 if group is None else group]
+            interval_table.add(group, [{"lead": lead, **row} for row in rows])
+
+        for waves in iter_delineate(
+            backend, reader, combine_leads=combine_leads, window_options=options
+        ):
+            by_group: dict[int | None, list[Wave]] = {}
+            for w in waves:
+                by_group.setdefault(w.lead, []).append(w)
+                if w.lead is not None and w.kind in counts:
+                    counts[w.kind] += 1
+            for group, group_waves in by_group.items():
+                write(group, group_waves)
+            if plot:
+                plotted += [w for w in waves if w.onset is not None and w.onset < plot_samples]
+        for group in groups:
+            write(group, [], final=True)
+        if tables:
+            wave_table.close()
+            interval_table.close()
+    if plot:
+        plot_delineation(
+            out / f"{name}.png",
+            reader.read(0, plot_samples),
+            reader.fs,
+            sorted(plotted, key=lambda w: (w.lead is None, w.lead or 0)),  # leads, then fused
+            channels,
+            title=f"{name} (first {plot_samples / reader.fs:.0f} s)",
+        )
+    return f"{len(channels)} lead(s), {reader.num_samples / reader.fs:.1f} s, " + ", ".join(
+        f"{v} {k}" for k, v in counts.items()
+    )
