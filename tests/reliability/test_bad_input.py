@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import wfdb
-from reliability_helpers import FS, CliResult, assert_user_error, ecg, write_edf, write_npy
+from cli_helpers import CliResult, assert_user_error
+from reliability_helpers import FS, ecg, write_edf, write_npy
 
 import sigseg
 from sigseg.data.readers import read_edf, read_record
@@ -308,7 +309,7 @@ def test_predicted_annotation_beyond_its_record(cli: Cli, ludb_copy: Path, tmp_p
 
 
 def test_evaluate_on_an_empty_folder(cli: Cli, tmp_path: Path) -> None:
-    assert_user_error(cli("evaluate", "--data", tmp_path), str(tmp_path), "not an LUDB folder")
+    assert_user_error(cli("evaluate", "--data", tmp_path), str(tmp_path), "no signal files found")
 
 
 def test_data_info_on_an_empty_folder(cli: Cli, tmp_path: Path) -> None:
@@ -326,7 +327,8 @@ def test_train_on_an_empty_folder(cli: Cli, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     result = cli("train", "--data", empty, "--out", tmp_path / "run", "--epochs", "1")
-    assert_user_error(result, "empty", "not an LUDB folder")
+    assert_user_error(result, "empty", "no signal files found")
+    assert not (tmp_path / "run").exists()  # nothing is written for a bad data set
 
 
 # --- unwritable outputs (tests run as root: a path under a regular file is unwritable) ----------

@@ -322,6 +322,8 @@ def _writes_a_file(call: ast.Call) -> bool:
         mode = mode or (call.args[0] if owner and call.args else None)
         mode = mode or next((k.value for k in call.keywords if k.arg == "mode"), None)
         return isinstance(mode, ast.Constant) and bool(set(str(mode.value)) & set("wax+"))
+    if name == "to_csv" and not call.args and all(k.arg != "path_or_buf" for k in call.keywords):
+        return False  # pandas returns the text when given no file
     return name in WRITE_METHODS and isinstance(call.func, ast.Attribute)  # not atomic's own
 
 

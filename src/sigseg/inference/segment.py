@@ -95,29 +95,26 @@ def model_task(path: str | os.PathLike[str]) -> Task:
     return default_task(int(description["config"]["num_classes"]))
 
 
-def select_channels(
-    available: Sequence[str], segmenter: Segmenter, requested: Sequence[str | int] | None
-) -> list[int] | None:
-    """Indices of the channels to read: the ``requested`` ones, else the model's trained
-    channels when the input has them all by name, else ``None`` (every channel)."""
-    names = list(available)
-    if requested:
-        picked = []
-        for item in requested:
-            if isinstance(item, int) or str(item).isdigit():
-                index = int(item)
-                if not 0 <= index < len(names):
-                    raise ValueError(f"channel index {index} out of range (0..{len(names) - 1})")
-                picked.append(index)
-            elif item in names:
-                picked.append(names.index(item))
-            else:
-                raise ValueError(f"no channel {item!r}; channels: {', '.join(names)}")
-        return picked
+def open_for_model(
+    segmenter: Segmenter,
+    path: Path,
+    fs: float | None = None,
+    channels: Sequence[str | int] | None = None,
+) -> Any:
+    """Open ``path`` with the channels to segment: the ``channels`` asked for, else the
+    model's trained channels when the file has them all by name (so a file with more channels,
+    or a PSG file mixing rates, needs no flag), else every channel."""
+    from sigseg.data.readers import open_signal
+
+    if channels:
+        return open_signal(path, fs=fs, channels=list(channels))
     trained = segmenter.task.channels
-    if trained and len(trained) == segmenter.in_channels and set(trained) <= set(names):
-        return [names.index(c) for c in trained]
-    return None
+    if trained and len(trained) == segmenter.in_channels:
+        try:
+            return open_signal(path, fs=fs, channels=list(trained))
+        except ValueError:  # named otherwise: read them all (a real fault is raised below)
+            pass
+    return open_signal(path, fs=fs)
 
 
 def check_channels(segmenter: Segmenter, names: Sequence[str]) -> list[str]:
@@ -219,14 +216,10 @@ def segment_file(
     files written and the warnings raised."""
     from sigseg.atomic import atomic_path
     from sigseg.data.events import write_events_tsv
-    from sigseg.data.readers import open_signal
     from sigseg.figures import plot_segmentation
 
     path = Path(path)
-    with open_signal(path, fs=fs) as probe:
-        available = list(probe.channels)
-    picked = select_channels(available, segmenter, channels)
-    with open_signal(path, fs=fs, channels=picked) as reader:
+    with open_for_model(segmenter, path, fs, channels) as reader:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = segment_source(segmenter, reader, channels=list(reader.channels))
