@@ -8,6 +8,7 @@ light)::
     sigseg.list_models()
     sigseg.save_checkpoint(model, "model.safetensors")
     model, info = sigseg.load_checkpoint("model.safetensors")
+    events = sigseg.segment(signal, fs=100.0, model="run/best.safetensors")  # any task
     result = sigseg.delineate(ecg, fs=500.0)  # ECG waves and per-beat intervals (DataFrames)
 """
 
@@ -17,6 +18,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "segment": "sigseg.inference.segment",
+    "Task": "sigseg.tasks",
     "CheckpointError": "sigseg.checkpoint",
     "load_checkpoint": "sigseg.checkpoint",
     "save_checkpoint": "sigseg.checkpoint",

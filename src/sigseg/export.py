@@ -48,6 +48,7 @@ from sigseg.atomic import atomic_path
 from sigseg.checkpoint import library_version
 from sigseg.data.transforms import Preprocessing
 from sigseg.onnx_layout import optimize_for_cpu
+from sigseg.tasks import Task
 
 ONNX_METADATA_KEY = "sigseg"
 FORMAT_VERSION = 1
@@ -56,9 +57,13 @@ INPUT_NAME, OUTPUT_NAME = "signal", "logits"
 
 
 def describe_model(
-    model: nn.Module, preprocessing: Preprocessing | dict[str, Any] | None = None, name: str = ""
+    model: nn.Module,
+    preprocessing: Preprocessing | dict[str, Any] | None = None,
+    name: str = "",
+    task: Task | None = None,
 ) -> dict[str, Any]:
-    """The JSON-able description stored with an exported model (as in a checkpoint)."""
+    """The JSON-able description stored with an exported model (as in a checkpoint), with
+    the model's task when given."""
     if isinstance(preprocessing, Preprocessing):
         preprocessing = preprocessing.to_dict()
     config = model.config.to_dict() if hasattr(model, "config") else {}
@@ -74,6 +79,7 @@ def describe_model(
         "sampling_rate": float(model.sampling_rate),
         "preprocessing": dict(preprocessing or {}),
         "library_version": library_version(),
+        **({"task": task.to_dict()} if task is not None else {}),
     }
 
 
@@ -84,13 +90,15 @@ def export_onnx(
     opset: int = DEFAULT_OPSET,
     preprocessing: Preprocessing | dict[str, Any] | None = None,
     name: str = "",
+    task: Task | None = None,
 ) -> Path:
     """Write ``model`` to ``path`` as ONNX (atomically) and return the path.
 
     Batch and length are dynamic. The model is copied to the CPU in float32 and eval mode, so
     the caller's model is left as it was. ``preprocessing`` (what a checkpoint records) is
     stored in the metadata; without it, inference uses the model's rate and the default
-    normalization.
+    normalization. ``task`` (what a checkpoint carries) tells ``sigseg segment`` what the
+    outputs mean.
     """
     import onnx
 
@@ -115,7 +123,7 @@ def export_onnx(
         )
         proto = _export_torchscript(cpu_model, example, opset)
     proto = optimize_for_cpu(proto)
-    description = describe_model(model, preprocessing, name)
+    description = describe_model(model, preprocessing, name, task)
     for entry in list(proto.metadata_props):
         if entry.key == ONNX_METADATA_KEY:
             proto.metadata_props.remove(entry)

@@ -27,10 +27,12 @@ def export(
     """Export a checkpoint to ONNX with dynamic batch and length.
 
     The file carries the model's description (architecture, config, sampling rate,
-    preprocessing) in its metadata, so `load_backend("model.onnx")` runs it as the checkpoint
+    preprocessing, task) in its metadata, so `load_backend("model.onnx")` runs it as the checkpoint
     would. With --check, ONNX Runtime's logits are compared with PyTorch's."""
     model, info = load_checkpoint(checkpoint)
-    path = export_onnx(model, onnx, opset=opset, preprocessing=info.preprocessing, name=info.name)
+    path = export_onnx(
+        model, onnx, opset=opset, preprocessing=info.preprocessing, name=info.name, task=info.task
+    )
     lengths = (1000, 1001, 2500)
     diff = check_onnx(model, path, lengths=lengths) if check else None
     if diff is not None and not diff <= tolerance:

@@ -160,14 +160,15 @@ def segment_source(
             p = np.concatenate([1 - p, p])
         found = decode(p, src.fs, segmenter.task)
         labels.append(events_to_labels(found, p.shape[-1], segmenter.task))
-        rows.extend(_event_row(w, src.fs, name) for w in found)
+        points = segmenter.task.kind == "events"
+        rows.extend(_event_row(w, src.fs, name, points) for w in found)
     events = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
     events = events.sort_values(["onset", "channel"], kind="stable").reset_index(drop=True)
     return Segmentation(events, items, np.stack(labels), item_names, float(src.fs))
 
 
-def _event_row(wave: Wave, fs: float, channel: str) -> dict[str, Any]:
-    point = wave.onset == wave.offset and wave.peak == wave.onset
+def _event_row(wave: Wave, fs: float, channel: str, point: bool) -> dict[str, Any]:
+    """A table row in seconds; an interval of ``n`` samples lasts ``n / fs``, a point 0."""
     onset = int(wave.onset or 0)
     duration = 0.0 if point else (int(wave.offset or onset) + 1 - onset) / fs
     peak = None if wave.peak is None else wave.peak / fs

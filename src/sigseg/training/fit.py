@@ -228,7 +228,7 @@ def resolve_for_data(config: TrainConfig, data: TrainingData) -> None:
     explicit model option that contradicts the data is an error)."""
     if config.sampling_rate is None:
         rate = data.task.sampling_rate or data.data_rate or config.model_rate()
-        config.sampling_rate = float(rate)
+        config.sampling_rate = float(f"{rate:.9g}")  # a rate from time stamps: 50.000000000001
     if config.reads_ecg:
         return
     config.classes = list(data.task.foreground)
