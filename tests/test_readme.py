@@ -3,10 +3,15 @@ options that subcommand accepts (behaviour is tested per command elsewhere)."""
 
 from __future__ import annotations
 
+import glob
 import re
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from cli_helpers import CliResult
+from labelled_data import write_folder
 from typer.testing import CliRunner
 
 from sigseg.cli import app
@@ -43,3 +48,26 @@ def test_every_readme_command_uses_existing_options() -> None:
             helps[key] = result.output
         for option in (a.split("=", 1)[0] for a in args if a.startswith("-")):
             assert option in helps[key], f"README: sigseg {key} has no option {option}"
+
+
+def test_bring_your_own_data_commands_run_as_written(
+    cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's three commands, verbatim but for one epoch, on a generated folder named
+    as in the README."""
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"<!-- byod:start -->\n```bash\n(.*?)```", text, re.S)
+    assert block is not None
+    write_folder(tmp_path / "my_recordings", "states", 2)
+    monkeypatch.chdir(tmp_path)
+    for line in block.group(1).splitlines():
+        words = shlex.split(line)[1:]
+        args = [
+            "1" if before == "--epochs" else a  # one epoch instead of the README's
+            for before, a in zip(["", *words], words, strict=False)
+        ]
+        args = [f for a in args for f in (sorted(glob.glob(a)) if "*" in a else [a])]  # as a shell
+        result = cli(*args, *(["--set", "progress=false"] if args[0] == "train" else []))
+        assert result.code == 0, f"{line}\n{result.err[-2000:]}"
+    assert "macro" in result.out  # evaluate printed its tables
+    assert (tmp_path / "segmented" / "sub-01_run-0_events.tsv").is_file()

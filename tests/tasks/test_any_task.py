@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_helpers import CliResult
-from conftest import TINY_MODEL, class_names
+from labelled_data import TINY_MODEL, class_names
 
 from sigseg.checkpoint import read_info
 

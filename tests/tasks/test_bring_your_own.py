@@ -13,7 +13,7 @@ import pyedflib
 import pytest
 import soundfile
 from cli_helpers import CliResult, assert_user_error
-from conftest import FS, TINY_MODEL, class_names, write_folder
+from labelled_data import FS, TINY_MODEL, class_names, write_folder
 
 import sigseg
 from sigseg.checkpoint import read_info
