@@ -30,13 +30,13 @@ def segment(
     """Segment each input; write <stem>_events.tsv (BIDS events: onset, duration, label, peak,
     probability, channel) and a plot per input. A bad input is reported and skipped; the
     command exits 1 if any input failed."""
-    from sigseg.cli.train import _names
+    from sigseg.cli.options import split_names
     from sigseg.inference.segment import load_segmenter, segment_files
 
     segmenter = load_segmenter(model, backend, device=device, threads=threads)
     failures = []
     for path, result, warned in segment_files(
-        segmenter, inputs, out, fs=fs, channels=_names(channels), samples=samples, plot=plot
+        segmenter, inputs, out, fs=fs, channels=split_names(channels), samples=samples, plot=plot
     ):
         for message in warned:
             typer.echo(f"warning: {path}: {message}", err=True)

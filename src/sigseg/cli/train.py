@@ -9,6 +9,8 @@ from typing import Any
 import typer
 import yaml
 
+from sigseg.cli.options import split_names
+
 
 def _pairs(items: list[str] | None, option: str) -> dict[str, Any]:
     """``key=value`` strings -> dict, values parsed as YAML (``3``, ``[1, 2]``, ``none``)."""
@@ -19,14 +21,6 @@ def _pairs(items: list[str] | None, option: str) -> dict[str, Any]:
             raise typer.BadParameter(f"{option} expects key=value, got {item!r}")
         out[key.strip().replace("-", "_")] = yaml.safe_load(value)
     return out
-
-
-def _names(value: str | None) -> list[str | int] | None:
-    """``a,b`` -> ``["a", "b"]``; whole numbers become channel indices."""
-    if value is None:
-        return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    return [int(v) if v.isdigit() else v for v in items]
 
 
 def train(
@@ -71,7 +65,7 @@ def train(
         "data": data,
         "data_root": data_root,
         "fs": fs,
-        "channels": _names(channels),
+        "channels": split_names(channels),
         "classes": [c.strip() for c in classes.split(",") if c.strip()] if classes else None,
         "gaps": gaps,
         "epochs": epochs,

@@ -16,6 +16,7 @@ from sigseg.inference.decode import decode, events_to_labels
 from sigseg.inference.waves import WaveOptions, labels_to_waves
 from sigseg.metrics.events import TaskEvaluation, evaluate_recording, headline
 from sigseg.metrics.report import Evaluation, evaluate_lead
+from sigseg.metrics.segments import label_segments
 from sigseg.models import create_model
 from sigseg.tasks import ECG_DELINEATION, Task
 from sigseg.training.losses import WeightedLoss, point_targets, soft_cross_entropy
@@ -173,16 +174,10 @@ def _labelled_end(valid: np.ndarray) -> int:
 def reference_events(labels: np.ndarray, task: Task) -> list[Wave]:
     """The events a label array states: runs of one foreground class (points: each marked
     sample). Unlabelled samples end a run and belong to none."""
-    events = []
-    foreground = {task.index(c) for c in task.foreground}
+    background = None if task.kind == "states" else 0
+    runs = label_segments(labels, IGNORE_INDEX, background=background)
     if task.kind == "events":
-        for i in np.flatnonzero(np.isin(labels, list(foreground))):
-            events.append(Wave(task.classes[labels[i]], int(i), int(i), int(i)))
-        return events
-    change = np.flatnonzero(np.diff(labels)) + 1
-    starts = np.concatenate([[0], change])
-    ends = np.concatenate([change, [len(labels)]])
-    for lo, hi in zip(starts, ends, strict=True):
-        if labels[lo] in foreground:
-            events.append(Wave(task.classes[labels[lo]], int(lo), None, int(hi) - 1))
-    return events
+        return [
+            Wave(task.classes[r.label], i, i, i) for r in runs for i in range(r.start, r.end + 1)
+        ]
+    return [Wave(task.classes[r.label], r.start, None, r.end) for r in runs]
