@@ -11,13 +11,11 @@ from sigseg.metrics.boundaries import (
     TOLERANCES_150MS,
     TOLERANCES_STRICT,
     BoundaryCounts,
-    BoundaryTally,
-    annotated_span,
     boundary_scores,
     match_boundaries,
-    match_positions,
     reference_span,
 )
+from sigseg.metrics.matching import BoundaryTally, annotated_span, match_positions
 
 
 def qrs(onset, offset):

@@ -5,6 +5,9 @@ Each family has two stages: per-lead counts that add up over leads and records, 
 * :mod:`~sigseg.metrics.samples`: per-class precision, recall, F1, IoU over annotated samples.
 * :mod:`~sigseg.metrics.boundaries`: onset/offset matching within tolerances (the headline).
 * :mod:`~sigseg.metrics.segments`: segmental F1@{10,25,50} and edit score.
+* :mod:`~sigseg.metrics.matching`: one-to-one matching of positions within a tolerance and its
+  summable counts (every timed family is built on it).
+* :mod:`~sigseg.metrics.tables`: plain-text score tables.
 * :mod:`~sigseg.metrics.report`: all of them for a lead, accumulated, and as text tables.
 * :mod:`~sigseg.metrics.events`: the same two stages for any task (samples, intervals,
   episodes, boundaries, point events), summed over recordings.
@@ -16,8 +19,6 @@ from sigseg.metrics.boundaries import (
     TOLERANCES_150MS,
     TOLERANCES_STRICT,
     BoundaryCounts,
-    BoundaryTally,
-    annotated_span,
     boundary_scores,
     match_boundaries,
     reference_span,
@@ -30,6 +31,7 @@ from sigseg.metrics.events import (
     headline,
     match_episodes,
 )
+from sigseg.metrics.matching import BoundaryTally, annotated_span, match_positions
 from sigseg.metrics.report import Evaluation, evaluate_lead, format_tables
 from sigseg.metrics.samples import confusion_matrix, sample_scores
 from sigseg.metrics.segments import (
@@ -65,6 +67,7 @@ __all__ = [
     "label_segments",
     "match_boundaries",
     "match_episodes",
+    "match_positions",
     "reference_span",
     "sample_scores",
     "segment_counts",

@@ -34,6 +34,7 @@ from types import MappingProxyType
 import numpy as np
 
 from sigseg.data.record import Wave
+from sigseg.metrics.matching import EPS, BoundaryTally, Span, match_positions
 from sigseg.tasks.ecg import WAVE_KINDS
 
 BOUNDARIES: tuple[str, ...] = ("P_on", "P_off", "QRS_on", "QRS_off", "T_on", "T_off")
@@ -51,11 +52,6 @@ TOLERANCE_SETS: Mapping[str, Mapping[str, float]] = MappingProxyType(
     {"150ms": TOLERANCES_150MS, "strict": TOLERANCES_STRICT}
 )
 """Both tolerance sets the protocol always reports, by the name used in results."""
-
-Span = tuple[int, int]
-"""An annotated stretch of samples, ``(first, last)`` inclusive."""
-
-_EPS = 1e-9  # keeps "exactly at the tolerance" inside despite ms -> samples rounding
 
 
 def boundary_positions(waves: Iterable[Wave], boundary: str) -> np.ndarray:
@@ -76,27 +72,6 @@ def _split(boundary: str) -> tuple[str, str]:
     if kind not in WAVE_KINDS or side not in ("on", "off"):
         raise ValueError(f"unknown boundary {boundary!r}; choose one of {BOUNDARIES}")
     return kind, side
-
-
-@dataclass(frozen=True)
-class BoundaryTally:
-    """Counts for one boundary: true positives, false positives, false negatives, and the
-    signed errors (predicted - reference, ms) of the matched pairs in matching order."""
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    errors_ms: tuple[float, ...] = ()
-
-    def __add__(self, other: BoundaryTally) -> BoundaryTally:
-        if not isinstance(other, BoundaryTally):
-            return NotImplemented
-        return BoundaryTally(
-            self.tp + other.tp,
-            self.fp + other.fp,
-            self.fn + other.fn,
-            self.errors_ms + other.errors_ms,
-        )
 
 
 def _empty_tallies() -> Mapping[str, BoundaryTally]:
@@ -131,18 +106,6 @@ class BoundaryCounts:
         return NotImplemented
 
 
-def annotated_span(labels: np.ndarray, ignore_index: int) -> Span | None:
-    """First and last annotated sample of a lead's label array, ``None`` if none is.
-
-    >>> annotated_span(np.array([-100, -100, 0, 1, 0, -100]), ignore_index=-100)
-    (2, 4)
-    """
-    idx = np.flatnonzero(np.asarray(labels) != ignore_index)
-    if idx.size == 0:
-        return None
-    return int(idx[0]), int(idx[-1])
-
-
 def reference_span(ref_waves: Iterable[Wave]) -> Span | None:
     """First and last annotation (onset, peak or offset) among the reference waves.
 
@@ -151,55 +114,6 @@ def reference_span(ref_waves: Iterable[Wave]) -> Span | None:
     """
     marks = [m for w in ref_waves for m in (w.onset, w.peak, w.offset) if m is not None]
     return (min(marks), max(marks)) if marks else None
-
-
-def match_positions(
-    pred: np.ndarray, ref: np.ndarray, tolerance: float
-) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
-    """One-to-one matching of two sets of positions, closest pairs first.
-
-    Every pair with ``|pred - ref| <= tolerance`` is a candidate; candidates are taken in
-    order of increasing distance (ties: earlier reference first, then earlier prediction) and
-    kept when neither end is already used. Returns the matched ``(pred_index, ref_index)``
-    pairs and boolean "matched" masks over ``pred`` and ``ref``.
-
-    Closest-first is not always the largest possible matching: with predictions at 0 and 5,
-    references at 4 and 9 and tolerance 5, the pair (5, 4) at distance 1 goes first and leaves
-    prediction 0 and reference 9 unmatched, where (0, 4) and (5, 9) would have made two pairs.
-    This greedy rule is the protocol's (and, with tolerances shorter than the gap between
-    consecutive waves of a kind, such conflicts do not arise).
-
-        >>> pairs, _, _ = match_positions(np.array([0, 10]), np.array([5, 14]), 5)
-        >>> sorted(pairs)
-        [(0, 0), (1, 1)]
-    """
-    pred = np.asarray(pred, dtype=np.int64)
-    ref = np.asarray(ref, dtype=np.int64)
-    pred_used = np.zeros(pred.size, dtype=bool)
-    ref_used = np.zeros(ref.size, dtype=bool)
-    if pred.size == 0 or ref.size == 0:
-        return [], pred_used, ref_used
-    # Candidate pairs via a sorted search: each reference only looks at predictions within
-    # reach, so long records (QTDB: 15 min) stay linear rather than quadratic.
-    order = np.argsort(pred, kind="stable")
-    sorted_pred = pred[order]
-    lo = np.searchsorted(sorted_pred, ref - tolerance - _EPS, side="left")
-    hi = np.searchsorted(sorted_pred, ref + tolerance + _EPS, side="right")
-    cand_ref = np.repeat(np.arange(ref.size), hi - lo)
-    if cand_ref.size == 0:
-        return [], pred_used, ref_used
-    starts = np.repeat(lo, hi - lo)
-    offsets = np.arange(cand_ref.size) - np.repeat(np.cumsum(hi - lo) - (hi - lo), hi - lo)
-    cand_pred = order[starts + offsets]
-    dist = np.abs(pred[cand_pred] - ref[cand_ref])
-    ranked = np.lexsort((pred[cand_pred], ref[cand_ref], dist))
-    pairs: list[tuple[int, int]] = []
-    for k in ranked:
-        p, r = int(cand_pred[k]), int(cand_ref[k])
-        if not pred_used[p] and not ref_used[r]:
-            pred_used[p] = ref_used[r] = True
-            pairs.append((p, r))
-    return pairs, pred_used, ref_used
 
 
 def _as_spans(span: Span | Sequence[Span] | None, ref_waves: Sequence[Wave]) -> list[Span]:
@@ -254,7 +168,7 @@ def match_boundaries(
         pred = boundary_positions(pred_waves, boundary)
         inside = np.zeros(pred.size, dtype=bool)
         for first, last in spans:
-            inside |= (pred >= first - tol - _EPS) & (pred <= last + tol + _EPS)
+            inside |= (pred >= first - tol - EPS) & (pred <= last + tol + EPS)
         pred = pred[inside]
         pairs, pred_used, ref_used = match_positions(pred, ref, tol)
         errors = tuple(float((pred[p] - ref[r]) * 1000.0 / fs) for p, r in pairs)

@@ -11,7 +11,7 @@ set with the families that fit its label kind:
 * ``episodes`` (``segments``, ``states``): the episode F1 of eye-movement event detection
   (:func:`match_episodes`);
 * ``boundaries`` (``segments``, ``states``): onsets and offsets matched one-to-one within
-  ``task.tolerance_s``, closest first (:func:`~sigseg.metrics.boundaries.match_positions`);
+  ``task.tolerance_s``, closest first (:func:`~sigseg.metrics.matching.match_positions`);
 * ``points`` (``events``): point events matched the same way.
 
 Intervals and episodes are the runs of the label arrays (labels and events agree when the
@@ -53,10 +53,10 @@ from typing import Any
 import numpy as np
 
 from sigseg.data.record import Wave
-from sigseg.metrics.boundaries import BoundaryTally, Span, annotated_span, match_positions
-from sigseg.metrics.report import _fmt, _table
+from sigseg.metrics.matching import EPS, BoundaryTally, Span, annotated_span, match_positions
 from sigseg.metrics.samples import confusion_matrix, sample_scores
 from sigseg.metrics.segments import Segment, label_segments, match_segments, segment_iou
+from sigseg.metrics.tables import format_score, text_table
 from sigseg.tasks.base import IGNORE_INDEX, Task
 
 __all__ = [
@@ -77,8 +77,6 @@ TALLY_FAMILIES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 """The detection counts a :class:`TaskEvaluation` keeps for each label kind."""
-
-_EPS = 1e-9  # keeps "exactly at the tolerance" inside despite seconds -> samples rounding
 
 
 def _ratio(num: float, den: float) -> float:
@@ -101,7 +99,7 @@ class TaskEvaluation:
 
     * ``confusion``: the sample confusion matrix (reference rows, predicted columns);
     * ``tallies``: per family of :data:`TALLY_FAMILIES` for ``task.kind``, one
-      :class:`~sigseg.metrics.boundaries.BoundaryTally` (TP, FP, FN, signed errors in ms) per
+      :class:`~sigseg.metrics.matching.BoundaryTally` (TP, FP, FN, signed errors in ms) per
       event class, in ``task.foreground`` order;
     * ``recordings``: how many recordings went in.
 
@@ -330,7 +328,7 @@ def _position_tally(
         return BoundaryTally()
     first, last = span
     ref = ref[(ref >= first) & (ref <= last)]
-    pred = pred[(pred >= first - tolerance - _EPS) & (pred <= last + tolerance + _EPS)]
+    pred = pred[(pred >= first - tolerance - EPS) & (pred <= last + tolerance + EPS)]
     pairs, pred_used, ref_used = match_positions(pred, ref, tolerance)
     return BoundaryTally(
         tp=len(pairs),
@@ -436,18 +434,24 @@ _TIMED_HEADER = [*_DETECTION_HEADER, "error ms (mean ± SD)", "|error| ms"]
 
 def _detection_row(name: str, s: Mapping[str, float]) -> list[str]:
     counts = [f"{int(s[k])}" for k in ("tp", "fp", "fn")]
-    return [name, _fmt(s["precision"]), _fmt(s["recall"]), _fmt(s["f1"]), *counts]
+    return [
+        name,
+        format_score(s["precision"]),
+        format_score(s["recall"]),
+        format_score(s["f1"]),
+        *counts,
+    ]
 
 
 def _timed_row(name: str, s: Mapping[str, float]) -> list[str]:
     error = "-"
     if not math.isnan(s["error_mean_ms"]):
-        error = f"{_fmt(s['error_mean_ms'], 1)} ± {_fmt(s['error_sd_ms'], 1)}"
-    return [*_detection_row(name, s), error, _fmt(s["abs_error_mean_ms"], 1)]
+        error = f"{format_score(s['error_mean_ms'], 1)} ± {format_score(s['error_sd_ms'], 1)}"
+    return [*_detection_row(name, s), error, format_score(s["abs_error_mean_ms"], 1)]
 
 
 def _macro_row(macro: float, width: int) -> list[str]:
-    return ["macro", "", "", _fmt(macro), *[""] * (width - 4)]
+    return ["macro", "", "", format_score(macro), *[""] * (width - 4)]
 
 
 def format_task_tables(result: Mapping[str, Any], task: Task) -> str:
@@ -462,31 +466,35 @@ def format_task_tables(result: Mapping[str, Any], task: Task) -> str:
     """
     out = [f"Recordings evaluated: {result['recordings']}"]
     if task.monitor in ("val_macro_f1", "val_event_f1"):
-        out.append(f"Headline ({task.monitor}): {_fmt(headline(result, task))}")
+        out.append(f"Headline ({task.monitor}): {format_score(headline(result, task))}")
     samples = result["samples"]
     out += ["", "Samples (labelled samples only)"]
     rows = [
-        [c, *(_fmt(s[k]) for k in ("precision", "recall", "f1", "iou")), f"{int(s['support'])}"]
+        [
+            c,
+            *(format_score(s[k]) for k in ("precision", "recall", "f1", "iou")),
+            f"{int(s['support'])}",
+        ]
         for c, s in samples["classes"].items()
     ]
-    out += _table(["class", "precision", "recall", "F1", "IoU", "support"], rows)
+    out += text_table(["class", "precision", "recall", "F1", "IoU", "support"], rows)
     out.append(
-        f"macro F1 (event classes) {_fmt(samples['macro_f1'])}, "
-        f"kappa {_fmt(samples['kappa'])}, accuracy {_fmt(samples['accuracy'])}"
+        f"macro F1 (event classes) {format_score(samples['macro_f1'])}, "
+        f"kappa {format_score(samples['kappa'])}, accuracy {format_score(samples['accuracy'])}"
     )
     tolerance = f"{result['tolerance_ms']:g} ms"
     if "points" in result:
         points = result["points"]
         rows = [_timed_row(c, s) for c, s in points["classes"].items()]
         rows.append(_macro_row(points["macro_f1"], len(_TIMED_HEADER)))
-        out += ["", f"Points (tolerance {tolerance})", *_table(_TIMED_HEADER, rows)]
+        out += ["", f"Points (tolerance {tolerance})", *text_table(_TIMED_HEADER, rows)]
         return "\n".join(out)
     titles = {"events_iou50": "Intervals (IoU >= 0.5)", "episodes": "Episodes (largest IoU)"}
     for family, title in titles.items():
         scores = result[family]
         rows = [_detection_row(c, s) for c, s in scores["classes"].items()]
         rows.append(_macro_row(scores["macro_f1"], len(_DETECTION_HEADER)))
-        out += ["", title, *_table(_DETECTION_HEADER, rows)]
+        out += ["", title, *text_table(_DETECTION_HEADER, rows)]
     bounds = result["boundaries"]
     rows = [
         _timed_row(f"{c} {side}", s[side])
@@ -494,5 +502,5 @@ def format_task_tables(result: Mapping[str, Any], task: Task) -> str:
         for side in ("onset", "offset")
     ]
     rows.append(_macro_row(bounds["macro_f1"], len(_TIMED_HEADER)))
-    out += ["", f"Boundaries (tolerance {tolerance})", *_table(_TIMED_HEADER, rows)]
+    out += ["", f"Boundaries (tolerance {tolerance})", *text_table(_TIMED_HEADER, rows)]
     return "\n".join(out)

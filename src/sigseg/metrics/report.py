@@ -35,11 +35,10 @@ from sigseg.metrics.boundaries import (
     BOUNDARIES,
     TOLERANCE_SETS,
     BoundaryCounts,
-    Span,
-    annotated_span,
     boundary_scores,
     match_boundaries,
 )
+from sigseg.metrics.matching import Span, annotated_span
 from sigseg.metrics.samples import confusion_matrix, sample_scores
 from sigseg.metrics.segments import (
     SEGMENT_THRESHOLDS,
@@ -47,6 +46,7 @@ from sigseg.metrics.segments import (
     segment_counts,
     segment_scores,
 )
+from sigseg.metrics.tables import format_score, text_table
 from sigseg.tasks.ecg import CLASSES
 
 
@@ -202,21 +202,6 @@ def evaluate_lead(
     )
 
 
-def _fmt(x: float, digits: int = 3) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        cells = zip(row, widths, strict=True)
-        text = "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(cells))
-        return text.rstrip()
-
-    return [line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
-
-
 def format_tables(result: Mapping[str, Any]) -> str:
     """Plain-text tables of an :meth:`Evaluation.result` dict, for a CLI to print.
 
@@ -225,7 +210,7 @@ def format_tables(result: Mapping[str, Any]) -> str:
     """
     out = [f"Leads evaluated: {result['leads']}"]
     if not math.isnan(result.get("strict_macro_f1", math.nan)):
-        out.append(f"Strict macro-F1 (headline): {_fmt(result['strict_macro_f1'])}")
+        out.append(f"Strict macro-F1 (headline): {format_score(result['strict_macro_f1'])}")
     for name, scores in result["boundaries"].items():
         tolerances = result.get("tolerances_ms", {}).get(name, {})
         tol_text = ", ".join(f"{b} {tolerances[b]:g}" for b in BOUNDARIES if b in tolerances)
@@ -235,19 +220,32 @@ def format_tables(result: Mapping[str, Any]) -> str:
             s = scores[b]
             err = "-"
             if not math.isnan(s["error_mean_ms"]):
-                err = f"{_fmt(s['error_mean_ms'], 1)} ± {_fmt(s['error_sd_ms'], 1)}"
+                err = f"{format_score(s['error_mean_ms'], 1)} ± {format_score(s['error_sd_ms'], 1)}"
             counts = [f"{int(s[k])}" for k in ("tp", "fp", "fn")]
-            rows.append([b, _fmt(s["se"]), _fmt(s["ppv"]), _fmt(s["f1"]), err, *counts])
-        rows.append(["macro", "", "", _fmt(scores["macro_f1"]), "", "", "", ""])
+            rows.append(
+                [
+                    b,
+                    format_score(s["se"]),
+                    format_score(s["ppv"]),
+                    format_score(s["f1"]),
+                    err,
+                    *counts,
+                ]
+            )
+        rows.append(["macro", "", "", format_score(scores["macro_f1"]), "", "", "", ""])
         header = ["boundary", "Se", "PPV", "F1", "error ms (mean ± SD)", "TP", "FP", "FN"]
-        out += _table(header, rows)
+        out += text_table(header, rows)
     out += ["", "Samples (annotated samples only)"]
     rows = [
-        [c, *(_fmt(s[k]) for k in ("precision", "recall", "f1", "iou")), f"{int(s['support'])}"]
+        [
+            c,
+            *(format_score(s[k]) for k in ("precision", "recall", "f1", "iou")),
+            f"{int(s['support'])}",
+        ]
         for c, s in result["samples"].items()
     ]
-    out += _table(["class", "precision", "recall", "F1", "IoU", "support"], rows)
+    out += text_table(["class", "precision", "recall", "F1", "IoU", "support"], rows)
     seg = result["segments"]
     out += ["", "Segments (P, QRS, T runs)"]
-    out += _table(list(seg), [[_fmt(v) for v in seg.values()]])
+    out += text_table(list(seg), [[format_score(v) for v in seg.values()]])
     return "\n".join(out)

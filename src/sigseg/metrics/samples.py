@@ -17,13 +17,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from sigseg.data.record import IGNORE_INDEX
-from sigseg.tasks.ecg import CLASSES
 
 
 def confusion_matrix(
     pred: np.ndarray,
     ref: np.ndarray,
-    num_classes: int = len(CLASSES),
+    num_classes: int,
     ignore_index: int = IGNORE_INDEX,
 ) -> np.ndarray:
     """Counts ``cm[r, p]`` of samples with reference class ``r`` predicted as ``p``.
@@ -61,9 +60,7 @@ def _ratio(num: float, den: float) -> float:
     return num / den if den > 0 else math.nan
 
 
-def sample_scores(
-    cm: np.ndarray, class_names: Sequence[str] = CLASSES
-) -> dict[str, dict[str, float]]:
+def sample_scores(cm: np.ndarray, class_names: Sequence[str]) -> dict[str, dict[str, float]]:
     """Per-class precision, recall, F1 and IoU from a (summed) confusion matrix.
 
     Returns ``{class_name: {"precision", "recall", "f1", "iou", "support"}}`` where
@@ -74,10 +71,11 @@ def sample_scores(
     * precision = TP / (TP + FP), recall = TP / (TP + FN)
     * F1 = 2 TP / (2 TP + FP + FN), IoU = TP / (TP + FP + FN)
 
-    Example, continuing :func:`confusion_matrix`: class ``P`` (index 1) has TP 1, FP 1
-    (a background sample called P), FN 0::
+    Example, continuing :func:`confusion_matrix` with ECG classes: class ``P`` (index 1) has
+    TP 1, FP 1 (a background sample called P), FN 0::
 
-        >>> s = sample_scores(np.array([[1, 1, 0, 0], [0, 1, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]))
+        >>> cm = np.array([[1, 1, 0, 0], [0, 1, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]])
+        >>> s = sample_scores(cm, ["background", "P", "QRS", "T"])
         >>> s["P"]["precision"], s["P"]["recall"], round(s["P"]["f1"], 4), s["P"]["iou"]
         (0.5, 1.0, 0.6667, 0.5)
         >>> math.isnan(s["T"]["f1"])
