@@ -111,10 +111,10 @@ def task_model(spec: dict[str, Any]) -> dict[str, Any]:
 
 def task_ludb(spec: dict[str, Any]) -> dict[str, Any]:
     """Delineate every lead of the 40 LUDB test records (time: delineation only), then score."""
-    from sigseg.data.ludb import load_ludb
-    from sigseg.evaluation import result_summary, score_record
-    from sigseg.inference.delineate import delineate_signal
     from sigseg.inference.windows import LONG_WINDOW, WindowOptions, long_window_options
+    from sigseg.tasks.ecg.delineate import delineate_signal
+    from sigseg.tasks.ecg.evaluation import result_summary, score_record
+    from sigseg.tasks.ecg.ludb import load_ludb
 
     if spec.get("attention") == "5d":
         _use_5d_attention()
@@ -175,8 +175,8 @@ def task_stream(spec: dict[str, Any]) -> dict[str, Any]:
     """Delineate a recording in process with the streaming API (every wave collected), with
     the given backend and window options: the speed techniques one at a time."""
     from sigseg.data.readers import open_signal
-    from sigseg.inference.delineate import iter_delineate
     from sigseg.inference.windows import LONG_WINDOW, WindowOptions, long_window_options
+    from sigseg.tasks.ecg.delineate import iter_delineate
 
     if spec.get("attention") == "5d":
         _use_5d_attention()
@@ -305,8 +305,8 @@ def task_export_variants(spec: dict[str, Any]) -> dict[str, Any]:
 
     import sigseg
     from sigseg import export
-    from sigseg.data.ludb import load_ludb
     from sigseg.data.transforms import Preprocessing, normalize_signal
+    from sigseg.tasks.ecg.ludb import load_ludb
 
     out = Path(spec["dir"])
     model, info = sigseg.load_checkpoint(spec["model"])
@@ -386,7 +386,7 @@ def task_breakdown(spec: dict[str, Any]) -> dict[str, Any]:
     """``sigseg delineate``'s own function in process, with the model's time counted apart:
     the split between the model and the rest of the pipeline."""
     start = time.perf_counter()
-    from sigseg.pipeline import delineate_file
+    from sigseg.tasks.ecg.pipeline import delineate_file
 
     backend = _CountingBackend(_backend(spec))
     ready = time.perf_counter()
@@ -548,7 +548,7 @@ def section(results: dict[str, Any], name: str) -> Iterator[dict[str, Any]]:
 
 def synth(path: Path, hours: float, log: Callable[..., None]) -> Path:
     """The project's synthetic generator, written as WFDB (one lead, 500 Hz, seed 0)."""
-    from sigseg.data.synthetic import write_synthetic_wfdb
+    from sigseg.tasks.ecg.synthetic import write_synthetic_wfdb
 
     if not path.with_suffix(".hea").is_file():
         log(f"synthesizing {hours:g} h -> {path}")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import sigseg
-from sigseg.data import load_ludb_record
-from sigseg.outputs import INTERVAL_COLUMNS, WAVE_COLUMNS
+from sigseg.tasks.ecg.ludb import load_ludb_record
+from sigseg.tasks.ecg.outputs import INTERVAL_COLUMNS, WAVE_COLUMNS
 
 
 def test_delineate_a_ludb_record(ludb_root: Path) -> None:

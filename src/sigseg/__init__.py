@@ -23,7 +23,7 @@ _EXPORTS = {
     "CheckpointError": "sigseg.checkpoint",
     "load_checkpoint": "sigseg.checkpoint",
     "save_checkpoint": "sigseg.checkpoint",
-    "delineate": "sigseg.pipeline",
+    "delineate": "sigseg.tasks.ecg.pipeline",
     "SegmentationModel": "sigseg.models",
     "create_model": "sigseg.models",
     "list_architectures": "sigseg.models",

@@ -1,76 +1,21 @@
-"""Scoring results against labelled records.
+"""Scoring results against labelled records, for any task: events tables (``sigseg
+segment``'s, or a model's) scored with :mod:`sigseg.metrics.events`.
 
-ECG delineation follows BENCHMARK.md: every lead is scored on its own annotation at the
-record's own rate (LUDB: 500 Hz), with unannotated samples excluded; the per-lead counts add
-up over the records. Any other task is scored from events tables (``sigseg segment``'s, or a
-model's) with :mod:`sigseg.metrics.events`.
+ECG delineation has its own protocol (``BENCHMARK.md``), in :mod:`sigseg.tasks.ecg.evaluation`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sigseg.data.record import IGNORE_INDEX, Record, Wave
-from sigseg.inference.delineate import delineate_signal
+from sigseg.data.record import IGNORE_INDEX, Record
 from sigseg.inference.segment import Segmenter, segment_source
-from sigseg.inference.waves import WaveOptions, waves_to_labels
-from sigseg.inference.windows import WindowOptions
 from sigseg.metrics.events import TaskEvaluation, evaluate_recording
-from sigseg.metrics.report import Evaluation, evaluate_lead
 from sigseg.tasks import Task
-
-
-def score_record(record: Record, predicted: Callable[[int], Sequence[Wave]]) -> Evaluation:
-    """Score one annotated record; ``predicted(lead)`` gives the waves predicted on a lead."""
-    if record.labels is None:
-        raise ValueError(f"{record.name}: record has no annotation to score against")
-    total = Evaluation.empty()
-    for lead in range(record.signal.shape[0]):
-        pred = list(predicted(lead))
-        pred_labels = waves_to_labels(pred, record.num_samples)
-        total = total + evaluate_lead(
-            pred, pred_labels, record.lead_waves(lead), record.labels[lead], record.fs
-        )
-    return total
-
-
-def evaluate_model(
-    backend: Any,
-    records: Iterable[Record],
-    *,
-    wave_options: WaveOptions | None = None,
-    window_options: WindowOptions | None = None,
-    progress: Callable[[Iterable[Record]], Iterable[Record]] | None = None,
-) -> Evaluation:
-    """Delineate every lead of every record with ``backend`` and score it."""
-    total = Evaluation.empty()
-    for record in progress(records) if progress else records:
-        result = delineate_signal(
-            backend,
-            record.signal,
-            record.fs,
-            channels=record.channels,
-            wave_options=wave_options,
-            window_options=window_options,
-        )
-        total = total + score_record(record, result.lead_waves)
-    return total
-
-
-def result_summary(result: dict[str, Any]) -> dict[str, float]:
-    """The headline numbers of an :meth:`Evaluation.result`: strict and 150-ms macro-F1 and
-    the mean sample F1 of the three waves."""
-    samples = result["samples"]
-    return {
-        "strict_macro_f1": result["boundaries"]["strict"]["macro_f1"],
-        "f1_150ms": result["boundaries"]["150ms"]["macro_f1"],
-        "sample_f1_waves": sum(samples[k]["f1"] for k in ("P", "QRS", "T")) / 3,
-    }
 
 
 def predicted_events_path(folder: Path, record: Record) -> Path:

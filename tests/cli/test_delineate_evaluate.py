@@ -13,8 +13,8 @@ import pytest
 import wfdb
 
 import sigseg
-from sigseg.data.ludb import LEADS, load_ludb
-from sigseg.outputs import write_wfdb_annotations
+from sigseg.tasks.ecg.ludb import LEADS, load_ludb
+from sigseg.tasks.ecg.outputs import write_wfdb_annotations
 
 
 def sigseg_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -130,9 +130,9 @@ def test_evaluate_a_checkpoint_and_bad_arguments(
 def test_shipped_model_is_the_default_and_delineates_ludb(ludb_root: Path, tmp_path: Path) -> None:
     """The shipped weights load (no pickle), are used when --model is omitted, and delineate
     held-out LUDB test records well (the card's full-split numbers come from the same code)."""
-    from sigseg.evaluation import evaluate_model
     from sigseg.inference.backends import load_backend
     from sigseg.pretrained import DEFAULT_MODEL, list_pretrained, resolve_model
+    from sigseg.tasks.ecg.evaluation import evaluate_model
 
     assert DEFAULT_MODEL in list_pretrained()
     records = [

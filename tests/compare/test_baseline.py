@@ -9,7 +9,7 @@ import pytest
 
 from sigseg.compare.baseline import NeuroKitDelineator, neurokit_delineate, neurokit_to_waves
 from sigseg.data.record import Record
-from sigseg.data.synthetic import synthetic_records
+from sigseg.tasks.ecg.synthetic import synthetic_records
 
 pytest.importorskip("neurokit2")
 
@@ -34,7 +34,7 @@ def test_neurokit_on_a_synthetic_lead_gives_ordered_p_qrs_t() -> None:
 
 
 def test_neurokit_on_a_ludb_lead(ludb_root) -> None:
-    from sigseg.data.ludb import load_ludb_record
+    from sigseg.tasks.ecg.ludb import load_ludb_record
 
     record = load_ludb_record(10, ludb_root)
     waves = neurokit_delineate(record.signal[1], record.fs, lead=1)  # lead II

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from sigseg.data import CLASSES, Record
+from sigseg.data import Record
+from sigseg.tasks.ecg import CLASSES
 
 Span = tuple[int, str, int, int]  # lead, kind, first sample, last sample
 

@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 
 from sigseg.cli import main
-from sigseg.data import load_ludb, load_ludb_record
-from sigseg.data.fetch import fetch_database
-from sigseg.data.ludb import LEADS
+from sigseg.tasks.ecg.fetch import fetch_database
+from sigseg.tasks.ecg.ludb import LEADS, load_ludb, load_ludb_record
 
 RECORDS = (1, 2)
 

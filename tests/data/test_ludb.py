@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sigseg.data import CLASSES, IGNORE_INDEX, Record, Wave, load_ludb, load_ludb_record
-from sigseg.data.ludb import LEADS, ludb_split
+from sigseg.data import IGNORE_INDEX, Record, Wave
+from sigseg.tasks.ecg import CLASSES
+from sigseg.tasks.ecg.ludb import LEADS, load_ludb, load_ludb_record, ludb_split
 
 # Symbol totals over all 2,400 annotation files of LUDB v1.0.1.
 ONSETS, OFFSETS = 58_321, 58_423

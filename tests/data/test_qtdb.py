@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import wfdb
 
-from sigseg.data import CLASSES, IGNORE_INDEX, Wave
-from sigseg.data.qtdb import load_qtdb, qtdb_annotated_regions, read_qtdb_record
+from sigseg.data import IGNORE_INDEX, Wave
 from sigseg.data.transforms import Resample
+from sigseg.tasks.ecg import CLASSES
+from sigseg.tasks.ecg.qtdb import load_qtdb, qtdb_annotated_regions, read_qtdb_record
 
 FS = 250
 N = 15_000  # 60 s

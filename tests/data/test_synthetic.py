@@ -11,14 +11,14 @@ import pytest
 import wfdb
 
 from sigseg.data import IGNORE_INDEX, Record, open_signal
-from sigseg.data.annotations import group_waves
-from sigseg.data.synthetic import (
+from sigseg.data.transforms import Resample
+from sigseg.tasks.ecg.annotations import group_waves
+from sigseg.tasks.ecg.synthetic import (
     SyntheticConfig,
     synthesize_ecg,
     synthetic_records,
     write_synthetic_wfdb,
 )
-from sigseg.data.transforms import Resample
 
 Runs = Callable[[Record], set]
 

@@ -16,7 +16,6 @@ from sigseg.data.augment import (
     RandomApply,
     TimeStretch,
 )
-from sigseg.data.synthetic import synthesize_ecg
 from sigseg.data.transforms import (
     Bandpass,
     Compose,
@@ -25,6 +24,7 @@ from sigseg.data.transforms import (
     Resample,
     crop_record,
 )
+from sigseg.tasks.ecg.synthetic import synthesize_ecg
 
 Runs = Callable[[Record], set]
 

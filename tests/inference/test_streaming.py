@@ -14,13 +14,18 @@ from hypothesis import strategies as st
 
 from sigseg.data.readers import open_signal
 from sigseg.data.record import Wave
-from sigseg.data.synthetic import synthesize_ecg, write_synthetic_wfdb
 from sigseg.inference.backends import TorchBackend
-from sigseg.inference.delineate import delineate_signal, iter_delineate
-from sigseg.inference.streaming import BeatStream, WaveStream
-from sigseg.inference.waves import WaveOptions, beat_intervals, probs_to_waves
 from sigseg.models import create_model
-from sigseg.outputs import AnnotationWriter, TableWriter, write_table, write_wfdb_annotations
+from sigseg.tasks.ecg.delineate import delineate_signal, iter_delineate
+from sigseg.tasks.ecg.outputs import (
+    AnnotationWriter,
+    TableWriter,
+    write_table,
+    write_wfdb_annotations,
+)
+from sigseg.tasks.ecg.streaming import BeatStream, WaveStream
+from sigseg.tasks.ecg.synthetic import synthesize_ecg, write_synthetic_wfdb
+from sigseg.tasks.ecg.waves import WaveOptions, beat_intervals, probs_to_waves
 
 
 @pytest.fixture(scope="module")
@@ -222,8 +227,8 @@ def test_table_writer_equals_write_table(tmp_path: Path) -> None:
 def test_delineate_file_writes_what_one_pass_gives(backend: TorchBackend, tmp_path: Path) -> None:
     """``sigseg delineate`` streams; for a short recording its files are byte for byte those
     written from the one-pass delineation."""
-    from sigseg.outputs import INTERVAL_COLUMNS, WAVE_COLUMNS, wave_rows
-    from sigseg.pipeline import delineate_file
+    from sigseg.tasks.ecg.outputs import INTERVAL_COLUMNS, WAVE_COLUMNS, wave_rows
+    from sigseg.tasks.ecg.pipeline import delineate_file
 
     rec = synthesize_ecg(20.0, 500.0, 2, 1)
     np.save(tmp_path / "rec.npy", rec.signal)
@@ -274,7 +279,7 @@ def test_long_window_options_fall_back_for_a_global_field() -> None:
 def test_delineate_file_without_tables_writes_the_same_annotations(
     backend: TorchBackend, tmp_path: Path
 ) -> None:
-    from sigseg.pipeline import delineate_file
+    from sigseg.tasks.ecg.pipeline import delineate_file
 
     np.save(tmp_path / "rec.npy", synthesize_ecg(20.0, 500.0, 1, 2).signal)
     for tables in (True, False):

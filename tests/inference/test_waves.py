@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigseg.data.record import IGNORE_INDEX, Wave
-from sigseg.inference.waves import (
+from sigseg.tasks.ecg.waves import (
     WaveOptions,
     beat_intervals,
     fuse_leads,

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigseg.data.record import IGNORE_INDEX, Wave
-from sigseg.metrics.boundaries import (
+from sigseg.metrics.matching import BoundaryTally, annotated_span, match_positions
+from sigseg.tasks.ecg.boundaries import (
     BOUNDARIES,
     TOLERANCES_150MS,
     TOLERANCES_STRICT,
@@ -15,7 +16,6 @@ from sigseg.metrics.boundaries import (
     match_boundaries,
     reference_span,
 )
-from sigseg.metrics.matching import BoundaryTally, annotated_span, match_positions
 
 
 def qrs(onset, offset):

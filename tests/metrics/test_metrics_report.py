@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from sigseg.data.record import IGNORE_INDEX, Wave
-from sigseg.metrics.boundaries import BOUNDARIES, TOLERANCES_STRICT
-from sigseg.metrics.report import Evaluation, evaluate_lead, format_tables
+from sigseg.tasks.ecg.boundaries import BOUNDARIES, TOLERANCES_STRICT
+from sigseg.tasks.ecg.report import Evaluation, evaluate_lead, format_tables
 
 FS = 500.0
 

@@ -29,7 +29,7 @@ def sigseg_process(*args: object, timeout: float = 300) -> CliResult:
 
 def ecg(seconds: float = 4.0, leads: int = 2, fs: float = FS, seed: int = 0) -> np.ndarray:
     """A synthetic ECG ``(leads, samples)``, float32."""
-    from sigseg.data.synthetic import synthesize_ecg
+    from sigseg.tasks.ecg.synthetic import synthesize_ecg
 
     return synthesize_ecg(seconds, fs, leads, seed).signal
 

@@ -22,10 +22,10 @@ from reliability_helpers import FS, ecg, write_edf, write_npy
 import sigseg
 from sigseg.data.readers import read_edf, read_record
 from sigseg.data.record import Wave
-from sigseg.inference.delineate import delineate_signal
 from sigseg.inference.predict import predict_long
 from sigseg.inference.windows import WindowOptions
-from sigseg.outputs import write_wfdb_annotations
+from sigseg.tasks.ecg.delineate import delineate_signal
+from sigseg.tasks.ecg.outputs import write_wfdb_annotations
 
 Cli = Callable[..., CliResult]
 
@@ -221,7 +221,7 @@ def test_unknown_edf_channel_name(tmp_path: Path) -> None:
 
 
 def test_unknown_lead_names_in_a_ludb_folder(tmp_path: Path) -> None:
-    from sigseg.data.ludb import load_ludb
+    from sigseg.tasks.ecg.ludb import load_ludb
 
     write_wfdb(tmp_path, "1", leads=("a", "b"))
     (tmp_path / "ludb.csv").write_text("ID,Sex,Age,Rhythms\n1,M,50,Sinus rhythm\n")
@@ -290,7 +290,7 @@ def ludb_copy(ludb_root: Path, tmp_path: Path) -> Path:
 
 
 def test_reference_annotation_beyond_its_record(ludb_copy: Path) -> None:
-    from sigseg.data.ludb import load_ludb
+    from sigseg.tasks.ecg.ludb import load_ludb
 
     write_wfdb_annotations(ludb_copy, "5", "v2", [Wave("QRS", 100, 120, 9000)], 500.0)
     with pytest.raises(ValueError, match=r"5\.v2: annotation at sample 9000 lies outside"):

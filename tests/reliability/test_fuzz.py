@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reliability_helpers import FS, ecg, write_edf
 
-from sigseg.data.qtdb import read_qtdb_record
 from sigseg.data.readers import read_record
 from sigseg.data.record import Record
+from sigseg.tasks.ecg.qtdb import read_qtdb_record
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

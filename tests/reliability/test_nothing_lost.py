@@ -156,7 +156,7 @@ def _config(mp: pytest.MonkeyPatch, folder: Path, seed: int) -> Iterator[Path]:
 
 
 def _tables(mp: pytest.MonkeyPatch, folder: Path, seed: int) -> Iterator[Path]:
-    from sigseg.outputs import wave_rows, write_table
+    from sigseg.tasks.ecg.outputs import wave_rows, write_table
 
     rows = wave_rows([Wave("QRS", 10, 12, 20, 0)], FS, ["ii"])
     write_table(folder / "rec_waves", rows, list(rows[0]))
@@ -167,7 +167,7 @@ def _tables(mp: pytest.MonkeyPatch, folder: Path, seed: int) -> Iterator[Path]:
 
 
 def _annotations(mp: pytest.MonkeyPatch, folder: Path, seed: int) -> Iterator[Path]:
-    from sigseg.outputs import write_wfdb_annotations
+    from sigseg.tasks.ecg.outputs import write_wfdb_annotations
 
     waves = [Wave("P", 10 + 200 * i, 20 + 200 * i, 30 + 200 * i) for i in range(20)]
     yield write_wfdb_annotations(folder, "rec", "v1", waves, FS)
@@ -182,7 +182,7 @@ def _annotations(mp: pytest.MonkeyPatch, folder: Path, seed: int) -> Iterator[Pa
 def _plot(mp: pytest.MonkeyPatch, folder: Path, seed: int) -> Iterator[Path]:
     from matplotlib.figure import Figure
 
-    from sigseg.outputs import plot_delineation
+    from sigseg.tasks.ecg.outputs import plot_delineation
 
     x = ecg(1.0, 1)
     path = plot_delineation(folder / "rec.png", x, FS, [], ["ii"])
@@ -235,7 +235,7 @@ def _metrics(mp: pytest.MonkeyPatch, folder: Path, seed: int) -> Iterator[Path]:
 
 
 def _synthetic(mp: pytest.MonkeyPatch, folder: Path, seed: int) -> Iterator[Path]:
-    from sigseg.data import synthetic
+    from sigseg.tasks.ecg import synthetic
 
     base = synthetic.write_synthetic_wfdb(folder / "synth", 0.002, fs=250.0, leads=1)
     yield base.with_name("synth.hea")
@@ -303,8 +303,10 @@ WRITE_FUNCTIONS = {
 }
 SAFE_CONTEXTS = {"atomic_path", "TemporaryDirectory", "TemporaryFile"}
 REVIEWED = {
-    ("data/synthetic.py", "_write_wfdb"): "writes into write_synthetic_wfdb's temporary folder",
-    ("data/synthetic.py", "_write_annotations"): "the same temporary folder",
+    ("tasks/ecg/synthetic.py", "_write_wfdb"): (
+        "writes into write_synthetic_wfdb's temporary folder"
+    ),
+    ("tasks/ecg/synthetic.py", "_write_annotations"): "the same temporary folder",
     ("inference/segment.py", "prepare_output_folder"): (
         "an empty probe that --out is writable, then deleted"
     ),

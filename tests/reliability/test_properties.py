@@ -12,7 +12,6 @@ from hypothesis.extra.numpy import arrays
 
 from sigseg.data.record import IGNORE_INDEX, Wave
 from sigseg.inference.predict import predict_long
-from sigseg.inference.waves import WaveOptions, labels_to_waves, waves_to_labels
 from sigseg.inference.windows import (
     WindowOptions,
     keep_spans,
@@ -20,13 +19,14 @@ from sigseg.inference.windows import (
     stack_windows,
     window_width,
 )
-from sigseg.metrics.boundaries import (
+from sigseg.tasks.ecg.boundaries import (
     BOUNDARIES,
     TOLERANCES_STRICT,
     boundary_positions,
     match_boundaries,
     tally_scores,
 )
+from sigseg.tasks.ecg.waves import WaveOptions, labels_to_waves, waves_to_labels
 
 FAST = settings(max_examples=60, deadline=None)
 RATES = st.sampled_from([100.0, 250.0, 360.0, 500.0])

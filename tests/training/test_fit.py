@@ -12,8 +12,8 @@ from lightning.pytorch.callbacks import Callback
 from safetensors.torch import load_file
 
 from sigseg.checkpoint import load_checkpoint
-from sigseg.data.synthetic import synthetic_records
 from sigseg.inference.predict import predict_long
+from sigseg.tasks.ecg.synthetic import synthetic_records
 from sigseg.training import TrainConfig, load_config, train
 
 TINY = TrainConfig(

@@ -42,8 +42,8 @@ def delineate(
     from rich.progress import track
 
     from sigseg.inference.backends import load_backend
-    from sigseg.pipeline import delineate_files
     from sigseg.pretrained import resolve_model
+    from sigseg.tasks.ecg.pipeline import delineate_files
 
     backend_ = load_backend(resolve_model(model), backend, device=device, threads=threads)
     results = delineate_files(

@@ -51,9 +51,9 @@ def evaluate(
         return
     split = split or "test"
 
-    from sigseg.data.ludb import load_ludb
-    from sigseg.evaluation import evaluate_model, score_record
-    from sigseg.metrics.report import Evaluation, format_tables
+    from sigseg.tasks.ecg.evaluation import evaluate_model, score_record
+    from sigseg.tasks.ecg.ludb import load_ludb
+    from sigseg.tasks.ecg.report import Evaluation, format_tables
 
     records = load_ludb(data, split=split, mode="multi")
     if predictions is not None:
@@ -145,8 +145,8 @@ def _predicted_reader(folder: Path, record: Any) -> Any:
     """``predicted(lead)`` reading ``<folder>/<id>.<lead>`` (missing file: no waves)."""
     import wfdb
 
-    from sigseg.data.annotations import check_annotation_samples, group_waves
-    from sigseg.outputs import annotation_extension
+    from sigseg.tasks.ecg.annotations import check_annotation_samples, group_waves
+    from sigseg.tasks.ecg.outputs import annotation_extension
 
     base = folder / Path(record.name).name
 

@@ -107,7 +107,7 @@ def neurokit_delineate(signal: np.ndarray, fs: float, lead: int | None = None) -
 @dataclass
 class NeuroKitDelineator:
     """``delineator(record)(lead)`` gives NeuroKit2's waves for one lead of a record, as
-    :func:`sigseg.evaluation.score_record` expects; failures and time are tallied.
+    :func:`sigseg.tasks.ecg.evaluation.score_record` expects; failures and time are tallied.
 
     ``failures`` lists ``(record name, lead name, error)`` of every lead that raised (those get
     no waves); ``seconds`` and ``leads`` add up the time spent and the leads delineated."""

@@ -39,7 +39,7 @@ class CompareData:
 def resolve_source(config: CompareConfig) -> tuple[str, str | None]:
     """``("ludb", root)`` or ``("synthetic", None)``; ``auto`` picks LUDB when it is found at
     ``data_root`` or ``$SIGSEG_DATA``."""
-    from sigseg.data.ludb import ludb_root
+    from sigseg.tasks.ecg.ludb import ludb_root
 
     if config.data == "synthetic":
         return "synthetic", None
@@ -56,14 +56,14 @@ def load_data(config: CompareConfig, recipe: dict[str, Any]) -> CompareData:
     from the source the recipe trains on."""
     source, root = recipe["data"], recipe["data_root"]
     if source == "ludb":
-        from sigseg.data.ludb import load_ludb
+        from sigseg.tasks.ecg.ludb import load_ludb
 
         test = load_ludb(root, split="test", mode="multi")
         train_n = len(load_ludb(root, split="train", mode="single"))
         val = load_ludb(root, split="val", mode="single")
         val_n, val_s = len(val), max(r.duration for r in val)
     else:
-        from sigseg.data.synthetic import synthetic_records
+        from sigseg.tasks.ecg.synthetic import synthetic_records
 
         n = config.test_records or config.synthetic_test
         test = synthetic_records(n, 10.0, 500.0, SYNTHETIC_TEST_SEED, config.synthetic_leads)

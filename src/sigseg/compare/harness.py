@@ -174,6 +174,6 @@ def _has_neurokit() -> bool:
 
 
 def _decoding() -> dict[str, Any]:
-    from sigseg.inference.waves import WaveOptions
+    from sigseg.tasks.ecg.waves import WaveOptions
 
     return dataclasses.asdict(WaveOptions())

@@ -13,7 +13,7 @@ from typing import Any
 
 from sigseg.atomic import write_text
 from sigseg.compare.aggregate import MeanSD
-from sigseg.metrics.boundaries import BOUNDARIES
+from sigseg.tasks.ecg.boundaries import BOUNDARIES
 
 CLASS_NAMES = ("background", "P", "QRS", "T")
 SEGMENT_KEYS = ("f1@10", "f1@25", "f1@50", "edit")

@@ -84,7 +84,7 @@ def _train_fingerprint(spec: RunSpec, ctx: RunContext) -> str:
 
 
 def _eval_fingerprint(ctx: RunContext) -> str:
-    from sigseg.inference.waves import WaveOptions
+    from sigseg.tasks.ecg.waves import WaveOptions
 
     return fingerprint(
         {
@@ -175,11 +175,11 @@ def execute_run(spec: RunSpec, ctx: RunContext) -> dict[str, Any]:
     fingerprint matches. Returns (and saves) the run's ``run.json``."""
     from sigseg.checkpoint import load_checkpoint
     from sigseg.compare.probe import probe_in_subprocess
-    from sigseg.evaluation import evaluate_model
     from sigseg.inference.backends import load_backend
-    from sigseg.inference.delineate import delineate_signal
-    from sigseg.inference.waves import WaveOptions
     from sigseg.models.profile import profile_model
+    from sigseg.tasks.ecg.delineate import delineate_signal
+    from sigseg.tasks.ecg.evaluation import evaluate_model
+    from sigseg.tasks.ecg.waves import WaveOptions
 
     run_dir = ctx.out / "runs" / spec.run_id
     train_fp, eval_fp = _train_fingerprint(spec, ctx), _eval_fingerprint(ctx)
@@ -255,8 +255,8 @@ def run_baseline(ctx: RunContext) -> dict[str, Any]:
     """NeuroKit2's DWT delineator on every lead of the test records, plus a lead-II row."""
     import neurokit2
 
-    from sigseg.inference.waves import waves_to_labels
-    from sigseg.metrics.report import Evaluation, evaluate_lead
+    from sigseg.tasks.ecg.report import Evaluation, evaluate_lead
+    from sigseg.tasks.ecg.waves import waves_to_labels
 
     path = ctx.out / "baseline" / "neurokit2.json"
     fp = fingerprint(

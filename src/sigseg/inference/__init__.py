@@ -1,4 +1,5 @@
-"""Inference: from model outputs on long signals to waves and intervals."""
+"""Inference for any task: a model (or ONNX file) run over long signals in windows, and its
+probabilities decoded into events with the task's rules."""
 
 from sigseg.inference.backends import Backend, OnnxBackend, TorchBackend, load_backend
 from sigseg.inference.predict import iter_predict_long, predict_array, predict_long

@@ -15,8 +15,8 @@ carries:
   peak probability.
 
 :func:`events_to_labels` paints events back into a label array (for the sample metrics), and
-:func:`labels_from_probs` chains the two. The ECG delineation task has its own, richer decoder
-(:mod:`sigseg.inference.waves`); this module is the generic one.
+:func:`labels_from_probs` chains the two. A task may build a richer decoder of its own on top
+(ECG delineation does, with beat-order rules); this module is the generic one.
 
 Example at 100 Hz: a spindle broken by one sample of doubt is merged (gaps under 20 ms), and a
 3-sample blip is shorter than the 50 ms minimum, so it is dropped::

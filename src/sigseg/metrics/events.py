@@ -1,7 +1,7 @@
 """Evaluation of any :class:`~sigseg.tasks.base.Task`: samples, intervals, boundaries, points.
 
-The ECG protocol (:mod:`sigseg.metrics.report`) is one task's; this module scores any label
-set with the families that fit its label kind:
+A task may add a protocol of its own (ECG delineation does, with its six boundaries and two
+tolerance sets); this module scores any label set with the families that fit its label kind:
 
 * ``samples`` (every kind): per-class precision, recall and F1 over labelled samples, the
   macro F1 over the event classes, Cohen's kappa and accuracy;

@@ -19,12 +19,12 @@ import torch
 
 from sigseg.atomic import write_text
 from sigseg.checkpoint import library_version, load_checkpoint, save_checkpoint
-from sigseg.data.ludb import load_ludb
-from sigseg.evaluation import evaluate_model
 from sigseg.inference.backends import load_backend
-from sigseg.metrics.report import format_tables
 from sigseg.models.profile import profile_model
 from sigseg.pretrained import DEFAULT_MODEL, _folder
+from sigseg.tasks.ecg.evaluation import evaluate_model
+from sigseg.tasks.ecg.ludb import load_ludb
+from sigseg.tasks.ecg.report import format_tables
 
 CONFIG = "config.yaml"
 """The config file ``sigseg train`` writes into its run folder."""

@@ -292,7 +292,7 @@ def training_data(
     checked whole here, before anything is written). ``fs``, ``channels``, ``classes`` and
     ``gaps`` apply to the latter."""
     if name == "synthetic":
-        from sigseg.data.synthetic import synthetic_records
+        from sigseg.tasks.ecg.synthetic import synthetic_records
 
         def load_synthetic(split: str) -> Sequence[Record]:
             n = synthetic_train if split == "train" else synthetic_val
@@ -301,7 +301,7 @@ def training_data(
 
         return TrainingData(load_synthetic, ECG_DELINEATION, ("lead",))
     if name == "ludb" or is_ludb_folder(name):
-        from sigseg.data.ludb import load_ludb
+        from sigseg.tasks.ecg.ludb import load_ludb
 
         folder = root if name == "ludb" else name
         return TrainingData(

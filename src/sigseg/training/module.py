@@ -13,12 +13,12 @@ import torch
 
 from sigseg.data.record import IGNORE_INDEX, Wave
 from sigseg.inference.decode import decode, events_to_labels
-from sigseg.inference.waves import WaveOptions, labels_to_waves
 from sigseg.metrics.events import TaskEvaluation, evaluate_recording, headline
-from sigseg.metrics.report import Evaluation, evaluate_lead
 from sigseg.metrics.segments import label_segments
 from sigseg.models import create_model
 from sigseg.tasks import ECG_DELINEATION, Task
+from sigseg.tasks.ecg.report import Evaluation, evaluate_lead
+from sigseg.tasks.ecg.waves import WaveOptions, labels_to_waves
 from sigseg.training.losses import WeightedLoss, point_targets, soft_cross_entropy
 
 VALIDATION_DECODING = WaveOptions()

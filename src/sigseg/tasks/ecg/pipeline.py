@@ -22,13 +22,12 @@ import pandas as pd
 from sigseg.data.readers import open_signal, signal_format
 from sigseg.data.record import Wave
 from sigseg.inference.backends import BackendName, load_backend
-from sigseg.inference.delineate import Delineation, delineate_signal, iter_delineate
 from sigseg.inference.segment import prepare_output_folder
 from sigseg.inference.sources import ArraySource
-from sigseg.inference.streaming import BeatStream
-from sigseg.inference.waves import beat_intervals
 from sigseg.inference.windows import window_options_for
-from sigseg.outputs import (
+from sigseg.pretrained import resolve_model
+from sigseg.tasks.ecg.delineate import Delineation, delineate_signal, iter_delineate
+from sigseg.tasks.ecg.outputs import (
     INTERVAL_COLUMNS,
     WAVE_COLUMNS,
     AnnotationWriter,
@@ -37,7 +36,8 @@ from sigseg.outputs import (
     plot_delineation,
     wave_rows,
 )
-from sigseg.pretrained import resolve_model
+from sigseg.tasks.ecg.streaming import BeatStream
+from sigseg.tasks.ecg.waves import beat_intervals
 
 PLOT_SECONDS = 10.0
 """Seconds of each recording drawn in its PNG."""
@@ -51,13 +51,13 @@ PLOT_SECONDS = 10.0
 class DelineationTables:
     """What :func:`delineate` returns.
 
-    * ``waves``: one row per wave, columns :data:`~sigseg.outputs.WAVE_COLUMNS` (``lead``,
+    * ``waves``: one row per wave, columns :data:`~sigseg.tasks.ecg.outputs.WAVE_COLUMNS` (``lead``,
       ``kind``, ``onset``, ``peak``, ``offset`` in samples and ``onset_s``, ``peak_s``,
       ``offset_s`` in seconds);
     * ``intervals``: one row per beat and lead, columns
-      :data:`~sigseg.outputs.INTERVAL_COLUMNS` (the QRS complex's samples, ``rr_ms``,
+      :data:`~sigseg.tasks.ecg.outputs.INTERVAL_COLUMNS` (the QRS complex's samples, ``rr_ms``,
       ``pr_ms``, ``qrs_ms``, ``qt_ms``, ``qtc_bazett_ms``, ``qtc_fridericia_ms``);
-    * ``delineation``: the :class:`~sigseg.inference.delineate.Delineation` they come from
+    * ``delineation``: the :class:`~sigseg.tasks.ecg.delineate.Delineation` they come from
       (probabilities and :class:`~sigseg.data.record.Wave` s).
 
     Samples are nullable integers and times floats, missing where a boundary was not found;
@@ -196,7 +196,7 @@ def delineate_file(
     maps the output names already written in this run to their inputs: an input whose name
     is taken is refused rather than overwriting the earlier one's files.
 
-    The recording is streamed (:func:`~sigseg.inference.delineate.iter_delineate`): waves,
+    The recording is streamed (:func:`~sigseg.tasks.ecg.delineate.iter_delineate`): waves,
     intervals and annotations are written as they come, so a 24-hour Holter recording needs
     no more memory than a 10-second one."""
     # --fs is for files that do not store their rate (CSV, NumPy); WFDB and EDF say theirs

@@ -1,6 +1,6 @@
 """From per-sample class probabilities to waves, and from waves to clinical intervals.
 
-A model gives probabilities ``(K, L)`` over :data:`~sigseg.data.record.CLASSES`; a clinician
+A model gives probabilities ``(K, L)`` over :data:`~sigseg.tasks.ecg.CLASSES`; a clinician
 (and the boundary metrics) want waves with an onset, a peak and an offset. The steps, each a
 small pure function:
 

@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from sigseg.data.annotations import (
+from sigseg.data.record import Record, Wave
+from sigseg.tasks.ecg.annotations import (
     AnnotatedWaves,
     check_annotation_samples,
     group_waves,
     paint_labels,
 )
-from sigseg.data.record import Record, Wave
 
 LEADS: tuple[str, ...] = (
     "i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6",

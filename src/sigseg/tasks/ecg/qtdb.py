@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sigseg.data.annotations import check_annotation_samples, group_waves, paint_labels
 from sigseg.data.readers import read_wfdb, wfdb_base
 from sigseg.data.record import Record, Wave
+from sigseg.tasks.ecg.annotations import check_annotation_samples, group_waves, paint_labels
 
 ANNOTATORS = ("q1c", "q2c")
 """Manual annotators: first and (for 11 records) second cardiologist."""

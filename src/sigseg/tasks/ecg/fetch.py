@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sigseg.data.ludb import LEADS
+from sigseg.tasks.ecg.ludb import LEADS
 
 PHYSIONET = "https://physionet.org"
 

@@ -40,7 +40,7 @@ INTERVAL_COLUMNS = (
     "qtc_fridericia_ms",
 )
 """Columns of the interval table: one row per beat
-(:func:`~sigseg.inference.waves.beat_intervals`) and lead."""
+(:func:`~sigseg.tasks.ecg.waves.beat_intervals`) and lead."""
 
 
 def annotation_extension(channel: str) -> str:

@@ -5,12 +5,12 @@ per lead in float32), but its waves are few. The decoders here take the blocks t
 :func:`~sigseg.inference.predict.iter_predict_long` streams and give back finished waves as
 soon as nothing later can change them, so memory is bounded by the block size:
 
-* :class:`WaveStream` is :func:`~sigseg.inference.waves.labels_to_waves` over blocks. It
+* :class:`WaveStream` is :func:`~sigseg.tasks.ecg.waves.labels_to_waves` over blocks. It
   decodes the labels up to the end of the last stretch of background long enough that no gap
   merge can bridge it (``merge_gap_ms``), and holds back the rest until the next block: a
   wave, or two runs that merge, spanning a block boundary are decoded exactly as in one pass.
   The order check (``WaveOptions.check_order``) runs as a stream too (:class:`_OrderStream`).
-* :class:`BeatStream` is :func:`~sigseg.inference.waves.beat_intervals` over a stream of waves:
+* :class:`BeatStream` is :func:`~sigseg.tasks.ecg.waves.beat_intervals` over a stream of waves:
   a beat is final once the next QRS complex has arrived.
 
 Both give exactly the one-pass result, for any block sizes (tested on random blocks).
@@ -35,19 +35,19 @@ from typing import Any
 import numpy as np
 
 from sigseg.data.record import Wave
-from sigseg.inference.waves import (
+from sigseg.tasks.ecg import CLASSES
+from sigseg.tasks.ecg.waves import (
     WaveOptions,
     beat_intervals,
     decode_labels,
     probs_to_labels,
 )
-from sigseg.tasks.ecg import CLASSES
 
 _QRS = CLASSES.index("QRS")
 
 
 class WaveStream:
-    """:func:`~sigseg.inference.waves.probs_to_waves` for one lead whose probabilities arrive
+    """:func:`~sigseg.tasks.ecg.waves.probs_to_waves` for one lead whose probabilities arrive
     in consecutive blocks ``(K, n)``.
 
     :meth:`push` returns the waves that are final, :meth:`finish` the rest; together they
@@ -257,7 +257,7 @@ class _OrderStream:
 
 
 class BeatStream:
-    """:func:`~sigseg.inference.waves.beat_intervals` over waves that arrive in time order
+    """:func:`~sigseg.tasks.ecg.waves.beat_intervals` over waves that arrive in time order
     (as :class:`WaveStream` gives them): :meth:`push` returns the beats that are final (the
     next QRS complex has arrived), :meth:`finish` the rest. Together they equal
     ``beat_intervals`` on all the waves."""

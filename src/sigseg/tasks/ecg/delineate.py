@@ -16,9 +16,9 @@ import numpy as np
 from sigseg.data.record import Wave
 from sigseg.inference.predict import DEFAULT_CHUNK, iter_predict_long, predict_long
 from sigseg.inference.sources import SignalSource, as_source
-from sigseg.inference.streaming import WaveStream
-from sigseg.inference.waves import WaveOptions, fuse_leads, probs_to_waves
 from sigseg.inference.windows import WindowOptions
+from sigseg.tasks.ecg.streaming import WaveStream
+from sigseg.tasks.ecg.waves import WaveOptions, fuse_leads, probs_to_waves
 
 
 @dataclass

@@ -31,13 +31,6 @@ from typing import Any
 import numpy as np
 
 from sigseg.data.record import IGNORE_INDEX, Wave
-from sigseg.metrics.boundaries import (
-    BOUNDARIES,
-    TOLERANCE_SETS,
-    BoundaryCounts,
-    boundary_scores,
-    match_boundaries,
-)
 from sigseg.metrics.matching import Span, annotated_span
 from sigseg.metrics.samples import confusion_matrix, sample_scores
 from sigseg.metrics.segments import (
@@ -48,6 +41,13 @@ from sigseg.metrics.segments import (
 )
 from sigseg.metrics.tables import format_score, text_table
 from sigseg.tasks.ecg import CLASSES
+from sigseg.tasks.ecg.boundaries import (
+    BOUNDARIES,
+    TOLERANCE_SETS,
+    BoundaryCounts,
+    boundary_scores,
+    match_boundaries,
+)
 
 
 def _frozen_sets(sets: Mapping[str, Mapping[str, float]]) -> Mapping[str, Mapping[str, float]]:
@@ -58,7 +58,7 @@ def _frozen_sets(sets: Mapping[str, Mapping[str, float]]) -> Mapping[str, Mappin
 class Evaluation:
     """Summable stage-1 results over any number of leads.
 
-    * ``boundaries``: :class:`~sigseg.metrics.boundaries.BoundaryCounts` per tolerance set
+    * ``boundaries``: :class:`~sigseg.tasks.ecg.boundaries.BoundaryCounts` per tolerance set
       name (``"150ms"``, ``"strict"`` by default), with the tolerances in ``tolerance_sets``.
     * ``confusion``: summed sample confusion matrix (reference rows, predicted columns).
     * ``segments``: summed :class:`~sigseg.metrics.segments.SegmentCounts`.
@@ -182,7 +182,7 @@ def evaluate_lead(
     """Every stage-1 metric of one lead, as an :class:`Evaluation` of one lead.
 
     ``pred_waves``/``pred_labels`` are the delineation of the lead (e.g. from
-    :func:`sigseg.inference.waves.labels_to_waves` and its labels), ``ref_waves``/``ref_labels``
+    :func:`sigseg.tasks.ecg.waves.labels_to_waves` and its labels), ``ref_waves``/``ref_labels``
     the annotation, all at sampling rate ``fs``. The annotated span for the boundary metrics is
     ``span`` when given, else the first..last annotated sample of ``ref_labels``, else (nothing
     annotated in the labels) the span of ``ref_waves``.

@@ -1,0 +1,48 @@
+"""ECG delineation as a task: P waves, QRS complexes and T waves on a background.
+
+This package is the one place for everything ECG. Its ``__init__`` is the vocabulary: the class
+names and the task's rules (its 250-Hz design rate, decoding minimums, strict-boundary monitor,
+ECG augmentation and default pretrained model), plain data that every layer may import. The
+machinery built on it, and on the generic ``data``, ``inference`` and ``metrics`` layers, is in
+submodules, imported by name (never from here, so importing the vocabulary stays light and
+``sigseg.tasks`` has no import cycle):
+
+* data: :mod:`~sigseg.tasks.ecg.annotations` (WFDB wave symbols to waves and label masks),
+  :mod:`~sigseg.tasks.ecg.ludb` and :mod:`~sigseg.tasks.ecg.qtdb` (the two databases),
+  :mod:`~sigseg.tasks.ecg.fetch` (their PhysioNet download), :mod:`~sigseg.tasks.ecg.synthetic`
+  (synthetic ECG with exact ground truth);
+* inference: :mod:`~sigseg.tasks.ecg.waves` (probabilities to waves, beat-order rules, lead
+  fusion, PR/QRS/QT intervals), :mod:`~sigseg.tasks.ecg.streaming` (the same, block by block),
+  :mod:`~sigseg.tasks.ecg.delineate` (a record's per-lead and fused delineation);
+* metrics: :mod:`~sigseg.tasks.ecg.boundaries` (the six boundaries and both tolerance sets of
+  ``BENCHMARK.md``), :mod:`~sigseg.tasks.ecg.report` (the whole protocol for a lead, summed,
+  as tables), :mod:`~sigseg.tasks.ecg.evaluation` (a model scored on annotated records);
+* outputs: :mod:`~sigseg.tasks.ecg.outputs` (WFDB annotations in LUDB's convention, wave and
+  interval tables, the plot) and :mod:`~sigseg.tasks.ecg.pipeline` (recordings to files, and
+  the ``sigseg.delineate`` API).
+"""
+
+from __future__ import annotations
+
+from sigseg.tasks.base import Task
+
+CLASSES: tuple[str, ...] = ("background", "P", "QRS", "T")
+"""ECG delineation classes; a wave kind's label is its index here."""
+
+WAVE_KINDS: tuple[str, ...] = CLASSES[1:]
+
+ECG_DELINEATION = Task(
+    name="ecg-delineation",
+    classes=CLASSES,
+    kind="segments",
+    sampling_rate=250.0,
+    min_duration_s={"P": 0.02, "QRS": 0.02, "T": 0.04},
+    merge_gap_s=0.02,
+    tolerance_s=0.15,
+    monitor="val_strict_f1",
+    augmentation="ecg",
+    default_model="ecg-hybrid-fast-ludb",
+)
+"""The flagship task. Its decoding and scoring follow ``BENCHMARK.md`` through
+:mod:`~sigseg.tasks.ecg.waves` and :mod:`~sigseg.tasks.ecg.report` (both tolerance sets); the
+fields here describe it to the generic layer (checkpoints, ``sigseg segment``)."""
