@@ -53,15 +53,15 @@ def test_every_readme_command_uses_existing_options() -> None:
 def test_bring_your_own_data_commands_run_as_written(
     cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The README's three commands, verbatim but for one epoch, on a generated folder named
-    as in the README."""
+    """The README's bring-your-own-data commands, verbatim but for one epoch, on a generated
+    folder named as in the README."""
     text = README.read_text(encoding="utf-8")
     block = re.search(r"<!-- byod:start -->\n```bash\n(.*?)```", text, re.S)
     assert block is not None
     write_folder(tmp_path / "my_recordings", "states", 2)
     monkeypatch.chdir(tmp_path)
     for line in block.group(1).splitlines():
-        words = shlex.split(line)[1:]
+        words = shlex.split(line.split("#", 1)[0])[1:]
         args = [
             "1" if before == "--epochs" else a  # one epoch instead of the README's
             for before, a in zip(["", *words], words, strict=False)

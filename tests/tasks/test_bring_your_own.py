@@ -4,6 +4,7 @@ in one line naming the file, with nothing written; the Python API and an ONNX ex
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -280,3 +281,22 @@ def test_python_api_and_onnx_give_the_same_events(
     pd.testing.assert_frame_equal(
         events[["onset", "duration", "label"]], via_onnx[["onset", "duration", "label"]]
     )
+
+
+def test_data_check_shows_what_training_would_read(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    folder = write_folder(tmp_path / "data", "segments", 3, recordings=10)
+    result = cli("data", "check", folder, "--gaps", "background", "--json")
+    assert result.code == 0, result.err
+    summary = json.loads(result.out)
+    assert summary["task"]["kind"] == "segments"
+    assert summary["task"]["classes"] == ["background", *class_names(3)]
+    splits = summary["splits"]
+    assert [splits[s]["recordings"] for s in ("train", "val", "test", "all")] == [7, 3, 0, 10]
+    labelled = sum(splits["all"]["seconds"].values()) + splits["all"]["unlabelled_seconds"]
+    assert labelled == pytest.approx(10 * 12.0) and splits["all"]["unlabelled_seconds"] == 0
+    events = sum(len(pd.read_csv(f, sep="\t")) for f in folder.glob("*_events.tsv"))
+    assert splits["all"]["events"] == events
+    spoiled = cli("data", "check", folder)  # without --gaps the gaps are unlabelled: states
+    assert spoiled.code == 0 and "states" in spoiled.out

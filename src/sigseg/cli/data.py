@@ -1,4 +1,5 @@
-"""``sigseg data``: download datasets, write synthetic recordings, inspect a signal file."""
+"""``sigseg data``: download datasets, write synthetic recordings, inspect a signal file or
+check how a folder or manifest of labelled recordings is read."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import typer
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
-    help="Datasets: download LUDB/QTDB, write synthetic ECG, inspect a signal file.",
+    help="Datasets: download LUDB/QTDB, write synthetic ECG, inspect a file, check a data set.",
 )
 
 
@@ -27,7 +28,7 @@ def fetch(
     overwrite: bool = typer.Option(False, "--overwrite", help="Download complete files again."),
 ) -> None:
     """Download LUDB or QTDB from PhysioNet with wfdb's downloader."""
-    from sigseg.data.fetch import fetch_database
+    from sigseg.tasks.ecg.fetch import fetch_database
 
     result = fetch_database(database, dest, base_url=base_url, records=record, overwrite=overwrite)
     typer.echo(f"{result.database} {result.version}: {result.files} files in {result.path}")
@@ -46,7 +47,7 @@ def synth(
     ),
 ) -> None:
     """Write a synthetic ECG with exact ground truth as a WFDB record, chunk by chunk."""
-    from sigseg.data.synthetic import write_synthetic_wfdb
+    from sigseg.tasks.ecg.synthetic import write_synthetic_wfdb
 
     base = write_synthetic_wfdb(out, hours, fs=fs, leads=leads, seed=seed, annotations=annotations)
     typer.echo(f"wrote {base}.hea ({hours:g} h, {leads} leads at {fs:g} Hz)")
@@ -76,3 +77,46 @@ def info(
     for key, value in row.items():
         shown = ", ".join(value) if isinstance(value, list) else value
         typer.echo(f"{key:>10}: {shown}")
+
+
+@app.command("check")
+def check(
+    data: str = typer.Argument(..., help="A folder of labelled recordings or a YAML manifest."),
+    fs: float = typer.Option(None, "--fs", help="Sampling rate of files that store none (Hz)."),
+    channels: str = typer.Option(None, "--channels", help="Channels by name or index."),
+    classes: str = typer.Option(None, "--classes", help="Class names in order."),
+    gaps: str = typer.Option(None, "--gaps", help="unlabelled (default) or background."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Read a data set as `sigseg train` would (every file, every label, with the same
+    one-line errors) and show what was inferred: label kind, classes, channels, splits, and
+    the seconds of each class per split."""
+    from sigseg.cli.options import split_names
+    from sigseg.data.dataset import open_dataset
+
+    class_list = [c.strip() for c in classes.split(",") if c.strip()] if classes else None
+    dataset = open_dataset(
+        data, fs=fs, channels=split_names(channels), classes=class_list, gaps=gaps
+    )
+    summary = dataset.summary()
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    task = dataset.task
+    table = Table(
+        title=f"{summary['source']}: {task.kind}; channels {', '.join(task.channels)}",
+        title_justify="left",
+    )
+    for column in ["split", "recordings", "hours", "rate (Hz)", "events"]:
+        table.add_column(column, justify="left" if column == "split" else "right")
+    for name in [*task.classes, "unlabelled"]:
+        table.add_column(f"{name} (s)", justify="right")
+    for split, row in summary["splits"].items():
+        rates = ", ".join(f"{r:g}" for r in row["rates_hz"]) or "-"
+        seconds = [f"{row['seconds'][c]:.0f}" for c in task.classes]
+        counts = [str(row["recordings"]), f"{row['hours']:.2f}", rates, str(row["events"])]
+        table.add_row(split, *counts, *seconds, f"{row['unlabelled_seconds']:.0f}")
+    Console(width=200).print(table)

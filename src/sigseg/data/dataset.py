@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -97,6 +97,34 @@ class SegDataset:
     def records(self, split: str = "all") -> list[Record]:
         """The records of ``split``, in name order."""
         return [self._records[name] for name in self.names(split)]
+
+    def summary(self) -> dict[str, Any]:
+        """What was read, for a person to check before training: the task, and per split the
+        recordings, hours, rates and seconds of each class and of unlabelled signal."""
+        splits = {}
+        for split in SPLITS:
+            records = self.records(split)
+            seconds = dict.fromkeys(self.task.classes, 0.0)
+            unlabelled = 0.0
+            for record in records:
+                if record.labels is None:
+                    unlabelled += record.duration
+                    continue
+                counts = np.bincount(
+                    record.labels[0][record.labels[0] >= 0], minlength=self.task.num_classes
+                )
+                for name, count in zip(self.task.classes, counts, strict=True):
+                    seconds[name] += float(count) / record.fs
+                unlabelled += float((record.labels[0] < 0).sum()) / record.fs
+            splits[split] = {
+                "recordings": len(records),
+                "hours": sum(r.duration for r in records) / 3600,
+                "rates_hz": sorted({float(r.fs) for r in records}),
+                "events": sum(len(r.waves) for r in records),
+                "seconds": seconds,
+                "unlabelled_seconds": unlabelled,
+            }
+        return {"source": str(self.source), "task": self.task.to_dict(), "splits": splits}
 
 
 # --- finding recordings ------------------------------------------------------------------------
