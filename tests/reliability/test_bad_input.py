@@ -359,3 +359,15 @@ def test_output_under_a_regular_file(
     result = cli(*args)
     assert_user_error(result, "blocker")
     assert blocker.read_text() == ""
+
+
+def test_delineating_an_eeg_file_says_it_is_no_ecg(
+    cli: Cli, model_path: Path, tmp_path: Path
+) -> None:
+    eeg = write_edf(tmp_path / "sleep.edf", labels=("EEG Fpz-Cz", "EEG Pz-Oz"))
+    result = cli("delineate", eeg, "--model", model_path, "--out", tmp_path / "o", "--no-plot")
+    assert result.code == 0, result.err
+    assert "warning:" in result.err and "EEG Fpz-Cz, EEG Pz-Oz do not look like ECG" in result.err
+    ecg_file = write_edf(tmp_path / "holter.edf", labels=("II", "V5"))
+    result = cli("delineate", ecg_file, "--model", model_path, "--out", tmp_path / "o2")
+    assert result.code == 0 and "warning" not in result.err, result.err

@@ -51,6 +51,8 @@ def delineate(
     )
     failures: list[str] = []
     for result in track(results, total=len(inputs), description="delineating", transient=True):
+        for message in result.warnings:
+            typer.echo(f"warning: {result.path}: {message}", err=True)
         if result.error is None:
             typer.echo(f"{result.path}: {result.summary}")
         else:

@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -124,6 +126,16 @@ def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
 # recordings on disk
 
 
+NOT_ECG = re.compile(
+    r"eeg|eog|emg|resp|spo2|sao2|pleth|ppg|airflow|nasal|thor|abdo|pcg|acc|gyr|temp|"
+    r"^(fp|af|fc|ft|cp|tp|po|[fpot])[0-9z]{1,2}\b|^cz\b",
+    re.IGNORECASE,
+)
+"""Channel names of other modalities (polysomnography, EEG 10-20 electrodes, motion; not
+C1-C6, which some notations use for the chest leads):
+delineating them is almost surely a mistake, so it is said (the run goes on)."""
+
+
 @dataclass(frozen=True)
 class FileResult:
     """One input of :func:`delineate_files`: ``summary`` (what was found) when it was
@@ -132,6 +144,7 @@ class FileResult:
     path: Path
     summary: str | None = None
     error: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def delineate_files(
@@ -164,21 +177,24 @@ def _each_file(
     names: dict[str, Path] = {}  # output name -> input, so no input overwrites another's files
     for path in inputs:
         try:
-            summary = delineate_file(
-                backend,
-                path,
-                out,
-                fs=fs,
-                combine_leads=combine_leads,
-                plot=plot,
-                names=names,
-                tables=tables,
-            )
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                summary = delineate_file(
+                    backend,
+                    path,
+                    out,
+                    fs=fs,
+                    combine_leads=combine_leads,
+                    plot=plot,
+                    names=names,
+                    tables=tables,
+                )
         except (ValueError, OSError) as err:
             message = str(err)
             yield FileResult(path, error=message if str(path) in message else f"{path}: {message}")
         else:
-            yield FileResult(path, summary=summary)
+            said = tuple(str(w.message) for w in caught if issubclass(w.category, UserWarning))
+            yield FileResult(path, summary=summary, warnings=said)
 
 
 def delineate_file(
@@ -210,6 +226,14 @@ def delineate_file(
                     "run; delineate it into another --out folder"
                 )
             names[name] = path
+        foreign = [c for c in reader.channels if NOT_ECG.search(c)]
+        if foreign:
+            warnings.warn(
+                f"channel(s) {', '.join(foreign)} do not look like ECG leads; delineate is for "
+                "ECG (segment other signals with `sigseg segment` and a model of their task)",
+                UserWarning,
+                stacklevel=2,
+            )
         return _delineate_reader(backend, reader, name, out, combine_leads, plot, tables)
 
 
