@@ -46,17 +46,24 @@ def plot_segmentation(
 
     signal = np.atleast_2d(np.asarray(signal, dtype=np.float32))
     n_channels, n = signal.shape
+    names = list(channels) if channels is not None else [f"ch{i}" for i in range(n_channels)]
     t = np.arange(n) / fs
     colors = class_colors(task)
     fig, axes = plt.subplots(
-        n_channels, 1, sharex=True, squeeze=False, figsize=(12, 1.2 + 1.4 * n_channels)
+        n_channels,
+        1,
+        sharex=True,
+        squeeze=False,
+        figsize=(12, 1.0 + 1.3 * n_channels),
+        layout="constrained",
     )
     shown = events[events["onset"] < n / fs] if len(events) else events
     for row, ax in enumerate(axes[:, 0]):
         ax.plot(t, signal[row], color="black", linewidth=0.7)
-        if channels is not None:
-            ax.set_ylabel(channels[row], rotation=0, ha="right")
+        ax.set_ylabel(names[row], rotation=0, ha="right")
         for event in shown.itertuples(index=False):
+            if getattr(event, "channel", "all") not in ("all", names[row]):
+                continue  # found on another channel (a single-channel model run on each)
             color = colors.get(str(event.label), (0.5, 0.5, 0.5, 1.0))
             if float(event.duration) > 0:
                 ax.axvspan(event.onset, event.onset + event.duration, color=color, alpha=0.3, lw=0)
@@ -64,10 +71,9 @@ def plot_segmentation(
                 ax.axvline(event.onset, color=color, linewidth=1.2)
     axes[-1, 0].set_xlabel("time (s)")
     handles = [Patch(color=colors[c], label=c, alpha=0.6) for c in task.foreground]
-    fig.legend(handles=handles, loc="upper right", ncol=min(len(handles), 8), fontsize="small")
+    fig.legend(handles=handles, loc="outside upper right", ncol=min(len(handles), 8))
     if title:
         fig.suptitle(title, x=0.01, ha="left")
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)

@@ -126,3 +126,18 @@ def test_any_number_of_classes_goes_through_train_segment_evaluate(
         assert (out / f"{path.stem}.png").stat().st_size > 10_000
     scores = evaluate(cli, folder, out, "--gaps", "background")
     assert set(scores["samples"]["classes"]) >= set(class_names(n_classes))
+
+
+def test_a_runs_config_reproduces_its_data_reading(
+    cli: Callable[..., CliResult], labelled_folder: Callable[..., Path], tmp_path: Path
+) -> None:
+    """config.yaml records what the data decided (rate, classes, channels, gaps), so passing it
+    back builds the same task."""
+    folder = labelled_folder("segments", 3, recordings=6)
+    first = tmp_path / "first"
+    train(cli, folder, first, "--epochs", "1", "--gaps", "background", "--channels", "ch0")
+    again = tmp_path / "again"
+    result = cli("train", "--config", first / "config.yaml", "--out", again)
+    assert result.code == 0, result.err[-2000:]
+    a, b = (read_info(run / "best.safetensors") for run in (first, again))
+    assert a.task == b.task and a.task.channels == ("ch0",) and a.config == b.config
