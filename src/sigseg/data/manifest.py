@@ -18,7 +18,8 @@ anywhere is an error)::
     subject: '^(\\w+)_night'   # regex, one group: the subject id in a name (default: BIDS sub-)
     unlabelled: allow          # recordings without labels go only in "all" (default: error)
     task: {name: sleep, min_duration_s: {N1: 30}, merge_gap_s: 0, tolerance_s: 15,
-           event_sigma_s: 0.02, sampling_rate: 100}
+           event_sigma_s: 0.02, sampling_rate: 100, monitor: val_macro_f1,
+           augmentation: generic}
     splits: {train: ["sub-0[1-7]*"], val: ["sub-08*"], test: ["sub-09*"]}
     # or    {kfold: {k: 5, fold: 0, by: subject, seed: 0}}
     # or    {leave_out: {by: subject, group: "07"}}
@@ -65,6 +66,8 @@ TASK_RULES: tuple[str, ...] = (
     "tolerance_s",
     "event_sigma_s",
     "sampling_rate",
+    "monitor",
+    "augmentation",
 )
 
 

@@ -132,11 +132,6 @@ def train(
         gaps=config.gaps,
     )
     resolve_for_data(config, data)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ValueError(f"{out_dir}: cannot create output folder ({err.strerror})") from None
-    config.save(out_dir / "config.yaml")
     L.seed_everything(config.seed, workers=True, verbose=False)
     assert config.sampling_rate is not None
     preprocessing = Preprocessing(config.sampling_rate, config.bandpass, config.normalize)
@@ -160,7 +155,12 @@ def train(
         config.schedule,
         config.sampling_rate,
         label_set.to_dict(),
-    )
+    )  # built before the run folder: a model option that does not fit writes nothing
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"{out_dir}: cannot create output folder ({err.strerror})") from None
+    config.save(out_dir / "config.yaml")
     monitor = label_set.monitor
     mode = "min" if monitor == "val_loss" else "max"
     exporter = ExportSafetensors(out_dir, config, preprocessing, label_set)

@@ -55,6 +55,11 @@ class SegmentationTask(L.LightningModule):
                 f"model {model_name!r} outputs {self.model.num_classes} classes; task "
                 f"{self.task.name!r} has {self.task.num_classes} ({', '.join(self.task.classes)})"
             )
+        if self.task.monitor == "val_strict_f1" and self.task.classes != ECG_DELINEATION.classes:
+            raise ValueError(
+                f"task {self.task.name!r}: monitor val_strict_f1 is the ECG delineation task's "
+                "(P, QRS, T boundaries); use val_macro_f1, val_event_f1 or val_loss"
+            )
         self.loss = WeightedLoss(loss)
         self._val: Evaluation | TaskEvaluation | None = None
         self._confusion = np.zeros((self.task.num_classes,) * 2, dtype=np.int64)
