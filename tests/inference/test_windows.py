@@ -14,7 +14,14 @@ from sigseg.data.transforms import Preprocessing
 from sigseg.inference.backends import TorchBackend
 from sigseg.inference.predict import iter_predict_long, logits_to_probs, predict_array, predict_long
 from sigseg.inference.sources import ArraySource
-from sigseg.inference.windows import WindowOptions, keep_spans, plan_windows, stack_windows
+from sigseg.inference.windows import (
+    LONG_WINDOW,
+    WindowOptions,
+    keep_spans,
+    long_window_options,
+    plan_windows,
+    stack_windows,
+)
 from sigseg.models import create_model
 
 RAW = Preprocessing(sampling_rate=250.0, normalize="none")
@@ -307,3 +314,21 @@ def test_cuda_matches_cpu() -> None:
         predict_long(cpu, x, fs=360.0, options=options),
         atol=1e-4,
     )
+
+
+@pytest.mark.parametrize("arch", ["hybrid", "unet", "dilated"])
+def test_long_window_options_blind_the_receptive_field(arch: str) -> None:
+    model = create_model(arch)
+    options = long_window_options(TorchBackend(model))
+    field = model.receptive_field
+    assert options.window == LONG_WINDOW
+    assert options.blinding_samples >= max(field.left, field.right)  # kept samples see it all
+    assert options.step % model.span_period == 0
+    assert options.overlap_samples < 2 * max(field.left, field.right) + 2 * model.span_period
+
+
+def test_long_window_options_fall_back_for_a_global_field() -> None:
+    class Global:
+        receptive_field = create_model("dilated").receptive_field.global_()
+
+    assert long_window_options(Global()) == WindowOptions()

@@ -254,28 +254,6 @@ def test_delineate_file_writes_what_one_pass_gives(backend: TorchBackend, tmp_pa
         assert (streamed / name).read_bytes() == (one_pass / name).read_bytes(), name
 
 
-@pytest.mark.parametrize("arch", ["hybrid", "unet", "dilated"])
-def test_long_window_options_blind_the_receptive_field(arch: str) -> None:
-    from sigseg.inference.windows import LONG_WINDOW, long_window_options
-
-    model = create_model(arch)
-    options = long_window_options(TorchBackend(model))
-    field = model.receptive_field
-    assert options.window == LONG_WINDOW
-    assert options.blinding_samples >= max(field.left, field.right)  # kept samples see it all
-    assert options.step % model.span_period == 0
-    assert options.overlap_samples < 2 * max(field.left, field.right) + 2 * model.span_period
-
-
-def test_long_window_options_fall_back_for_a_global_field() -> None:
-    from sigseg.inference.windows import WindowOptions, long_window_options
-
-    class Global:
-        receptive_field = create_model("dilated").receptive_field.global_()
-
-    assert long_window_options(Global()) == WindowOptions()
-
-
 def test_delineate_file_without_tables_writes_the_same_annotations(
     backend: TorchBackend, tmp_path: Path
 ) -> None:

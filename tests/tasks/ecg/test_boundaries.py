@@ -1,12 +1,11 @@
 import math
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigseg.data.record import IGNORE_INDEX, Wave
-from sigseg.metrics.matching import BoundaryTally, annotated_span, match_positions
+from sigseg.data.record import Wave
+from sigseg.metrics.matching import BoundaryTally
 from sigseg.tasks.ecg.boundaries import (
     BOUNDARIES,
     TOLERANCES_150MS,
@@ -105,14 +104,6 @@ def test_default_span_comes_from_reference_annotations():
     assert all(empty[b] == BoundaryTally() for b in BOUNDARIES)
 
 
-def test_annotated_span_from_labels():
-    labels = np.full(20, IGNORE_INDEX)
-    assert annotated_span(labels, IGNORE_INDEX) is None
-    labels[5:12] = 0
-    labels[7] = 2
-    assert annotated_span(labels, IGNORE_INDEX) == (5, 11)
-
-
 def test_several_spans():
     fs = 1000.0
     ref = [Wave("QRS", 1000, 1040, 1080), Wave("QRS", 9000, 9040, 9080)]
@@ -122,21 +113,6 @@ def test_several_spans():
     assert (t["QRS_on"].tp, t["QRS_on"].fp) == (2, 0)
     t = match_boundaries(pred, ref, fs, TOLERANCES_STRICT, span=(900, 9200))
     assert (t["QRS_on"].tp, t["QRS_on"].fp) == (2, 1)
-
-
-def test_closest_pairs_first_one_to_one():
-    # one prediction between two references: it goes to the closer one
-    pairs, p_used, r_used = match_positions(np.array([118]), np.array([100, 130]), 50)
-    assert pairs == [(0, 1)] and r_used.tolist() == [False, True]
-    # two predictions near one reference: the closer one matches, the other is a FP
-    pairs, p_used, _ = match_positions(np.array([95, 103]), np.array([100]), 50)
-    assert pairs == [(1, 0)] and p_used.tolist() == [False, True]
-    # greedy closest-first, not maximum matching: (5, 4) first leaves 0 and 9 unmatched
-    pairs, _, _ = match_positions(np.array([0, 5]), np.array([4, 9]), 5)
-    assert pairs == [(1, 0)]
-    # unsorted inputs and many candidates: indices refer to the inputs' order
-    pairs, _, _ = match_positions(np.array([30, 10, 20]), np.array([21, 29, 9]), 5)
-    assert sorted(pairs) == [(0, 1), (1, 2), (2, 0)]
 
 
 def test_via_waves_errors_keep_sign():
