@@ -365,7 +365,8 @@ def test_empty_data_set(tmp_path: Path) -> None:
             r"data\.yaml: unknown key sampling_rate \(known: root, recordings",
         ),
         ({"splits": {"kfold": {"folds": 5}}}, r"data\.yaml: unknown key splits\.kfold\.folds"),
-        ({"task": {"monitor": "val_loss"}}, r"data\.yaml: unknown key task\.monitor"),
+        ({"task": {"tolerance": 0.1}}, r"data\.yaml: unknown key task\.tolerance"),
+        ({"task": {"monitor": "accuracy"}}, r"data\.yaml: .*monitor must be one of val_macro_f1"),
         ({"splits": {"train": ["z*"]}}, r"data\.yaml: splits\.train: 'z\*' matches no labelled"),
         (
             {"splits": {"train": ["*"], "val": ["b"]}},
