@@ -25,11 +25,14 @@ import numpy as np
 import pandas as pd
 
 from sigseg.data.record import Wave
-from sigseg.inference.decode import decode, events_to_labels
+from sigseg.inference.decode import class_probabilities, decode, events_to_labels
 from sigseg.inference.predict import predict_long
 from sigseg.inference.sources import SignalSource, as_source
 from sigseg.inference.windows import WindowOptions, long_window_options
 from sigseg.tasks import Task
+
+PLOT_SECONDS = 10.0
+"""Seconds of each recording ``sigseg segment`` plots."""
 
 EVENT_COLUMNS = ("onset", "duration", "label", "peak", "probability", "channel")
 """Columns of an events table: times in seconds (BIDS events style), the class, the time of
@@ -144,7 +147,13 @@ def segment_source(
     """Probabilities, labels and events for a ``(C, L)`` signal (or a reader) at any rate."""
     src = as_source(source, fs)
     x_channels = int(src.read(0, 1).shape[0])
-    names = list(channels) if channels is not None else [f"ch{i}" for i in range(x_channels)]
+    trained = list(segmenter.task.channels)
+    if channels is not None:
+        names = list(channels)
+    elif len(trained) == x_channels:  # an unnamed array: the names it was trained on
+        names = trained
+    else:
+        names = [f"ch{i}" for i in range(x_channels)]
     if len(names) != x_channels:
         raise ValueError(f"{len(names)} channel names for {x_channels} channels")
     for message in check_channels(segmenter, names):
@@ -154,17 +163,17 @@ def segment_source(
     per_channel = probs.ndim == 3
     items = probs if per_channel else probs[None]
     item_names = tuple(names) if per_channel else ("all",)
-    rows, labels = [], []
-    for name, p in zip(item_names, items, strict=True):
-        if p.shape[0] == 1:  # a binary model's single output: class 1's probability
-            p = np.concatenate([1 - p, p])
+    rows, labels, per_item = [], [], []
+    for name, raw in zip(item_names, items, strict=True):
+        p = class_probabilities(raw, segmenter.task).astype(np.float32)  # K = 1: [1-p, p]
+        per_item.append(p)
         found = decode(p, src.fs, segmenter.task)
         labels.append(events_to_labels(found, p.shape[-1], segmenter.task))
         points = segmenter.task.kind == "events"
         rows.extend(_event_row(w, src.fs, name, points) for w in found)
     events = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
     events = events.sort_values(["onset", "channel"], kind="stable").reset_index(drop=True)
-    return Segmentation(events, items, np.stack(labels), item_names, float(src.fs))
+    return Segmentation(events, np.stack(per_item), np.stack(labels), item_names, float(src.fs))
 
 
 def _event_row(wave: Wave, fs: float, channel: str, point: bool) -> dict[str, Any]:
@@ -251,9 +260,6 @@ def segment_file(
             title=stem,
         )
     return written, [str(w.message) for w in caught]
-
-
-PLOT_SECONDS = 10.0
 
 
 def _stem(path: Path) -> str:
