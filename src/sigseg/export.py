@@ -100,7 +100,10 @@ def export_onnx(
     normalization. ``task`` (what a checkpoint carries) tells ``sigseg segment`` what the
     outputs mean.
     """
-    import onnx
+    from sigseg.optional import require
+
+    onnx = require("onnx", "ONNX export")
+    require("onnxscript", "ONNX export")  # torch's exporter (dynamo=True) imports it
 
     path = _output_path(path)
     for attr in ("in_channels", "num_classes", "sampling_rate"):
@@ -218,7 +221,9 @@ def _export_dynamo(model: nn.Module, example: torch.Tensor, opset: int) -> Any:
 
 
 def _export_torchscript(model: nn.Module, example: torch.Tensor, opset: int) -> Any:
-    import onnx
+    from sigseg.optional import require
+
+    onnx = require("onnx", "ONNX export")
 
     buffer = io.BytesIO()
     axes = {0: "batch", 2: "length"}
@@ -245,8 +250,9 @@ def read_onnx_description(
         metadata = dict(source.get_modelmeta().custom_metadata_map)
         where = path or "ONNX model"
     else:
-        import onnx
+        from sigseg.optional import require
 
+        onnx = require("onnx", "reading an ONNX file's description")
         where = source
         if not Path(source).is_file():
             raise FileNotFoundError(f"{source}: ONNX file not found")

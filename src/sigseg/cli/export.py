@@ -10,6 +10,7 @@ import typer
 from sigseg.checkpoint import load_checkpoint
 from sigseg.export import DEFAULT_OPSET, export_onnx
 from sigseg.inference.backends import check_onnx
+from sigseg.optional import require
 
 
 def export(
@@ -29,6 +30,8 @@ def export(
     The file carries the model's description (architecture, config, sampling rate,
     preprocessing, task) in its metadata, so `load_backend("model.onnx")` runs it as the checkpoint
     would. With --check, ONNX Runtime's logits are compared with PyTorch's."""
+    if check:  # say what is missing before anything is written
+        require("onnxruntime", "sigseg export --check")
     model, info = load_checkpoint(checkpoint)
     path = export_onnx(
         model, onnx, opset=opset, preprocessing=info.preprocessing, name=info.name, task=info.task

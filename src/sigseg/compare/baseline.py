@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from sigseg.data.record import Record, Wave
+from sigseg.optional import MissingDependency, require
 
 # NeuroKit2's keys for each wave kind: (onsets, peaks, offsets); QRS peaks are the R peaks.
 NEUROKIT_KEYS: dict[str, tuple[str, str, str]] = {
@@ -90,8 +91,7 @@ def neurokit_to_waves(
 def neurokit_delineate(signal: np.ndarray, fs: float, lead: int | None = None) -> list[Wave]:
     """NeuroKit2's DWT delineation of one lead ``(L,)`` sampled at ``fs``; raises on failure
     (use :class:`NeuroKitDelineator` to count failures instead)."""
-    import neurokit2 as nk
-
+    nk = require("neurokit2", "the NeuroKit2 baseline")
     x = np.asarray(signal, dtype=np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NeuroKit2 warns freely about short or noisy input
@@ -120,6 +120,8 @@ class NeuroKitDelineator:
         start = time.perf_counter()
         try:
             return neurokit_delineate(record.signal[lead], record.fs, lead)
+        except MissingDependency:
+            raise  # not a failure of this lead: nothing would work
         except Exception as err:  # NeuroKit2 raises many types (IndexError, ValueError, ...)
             message = f"{type(err).__name__}: {err}".splitlines()[0][:200]
             self.failures.append((record.name, record.channels[lead], message))

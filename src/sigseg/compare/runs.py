@@ -253,11 +253,11 @@ def run_metrics(run: dict[str, Any]) -> dict[str, float]:
 
 def run_baseline(ctx: RunContext) -> dict[str, Any]:
     """NeuroKit2's DWT delineator on every lead of the test records, plus a lead-II row."""
-    import neurokit2
-
+    from sigseg.optional import require
     from sigseg.tasks.ecg.report import Evaluation, evaluate_lead
     from sigseg.tasks.ecg.waves import waves_to_labels
 
+    neurokit2 = require("neurokit2", "the NeuroKit2 baseline")
     path = ctx.out / "baseline" / "neurokit2.json"
     fp = fingerprint(
         {

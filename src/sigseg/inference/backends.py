@@ -236,11 +236,10 @@ def check_onnx(
 
 
 def _import_onnxruntime() -> Any:
-    try:
-        import onnxruntime
-    except ImportError:
-        raise ImportError("ONNX Runtime is not installed: pip install 'sigseg[onnx]'") from None
-    return onnxruntime
+    """ONNX Runtime, or a one-line :class:`~sigseg.optional.MissingDependency`."""
+    from sigseg.optional import require
+
+    return require("onnxruntime", "the ONNX backend (--backend onnx)")
 
 
 def _providers(ort: Any, device: str) -> list[str]:
