@@ -146,6 +146,7 @@ def segment_source(
 ) -> Segmentation:
     """Probabilities, labels and events for a ``(C, L)`` signal (or a reader) at any rate."""
     src = as_source(source, fs)
+    segmenter.task.check_input(src.num_samples, src.fs)
     x_channels = int(src.read(0, 1).shape[0])
     trained = list(segmenter.task.channels)
     if channels is not None:

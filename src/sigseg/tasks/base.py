@@ -69,6 +69,10 @@ class Task:
       :data:`MONITORS`).
     * ``augmentation``: the training recipe (one of :data:`AUGMENTATIONS`).
     * ``default_model``: the pretrained model used when none is named.
+    * ``min_input_s``: the shortest input (seconds) the task can be run on, and
+      ``min_sampling_rate`` the lowest rate (Hz) that resolves its events; ``None``: no limit.
+      Inference refuses anything less in one line (:meth:`check_input`) rather than decode
+      events a model invents on it.
     """
 
     name: str
@@ -84,6 +88,8 @@ class Task:
     monitor: str = "val_macro_f1"
     augmentation: str = "generic"
     default_model: str | None = None
+    min_input_s: float | None = None
+    min_sampling_rate: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
@@ -113,8 +119,11 @@ class Task:
             value = self.min_duration_s.get(key, getattr(self, key, None))
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{where}: {key} must be a number >= 0, got {value!r}")
-        if self.sampling_rate is not None and not self.sampling_rate > 0:
-            raise ValueError(f"{where}: sampling_rate must be > 0, got {self.sampling_rate}")
+        for key in ("sampling_rate", "min_input_s", "min_sampling_rate"):
+            value = getattr(self, key)
+            ok = isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+            if value is not None and not ok:
+                raise ValueError(f"{where}: {key} must be a number > 0, got {value!r}")
         if self.monitor not in MONITORS:
             raise ValueError(
                 f"{where}: monitor must be one of {', '.join(MONITORS)}, got {self.monitor!r}"
@@ -148,6 +157,30 @@ class Task:
                 f"class {name!r} is not one of task {self.name!r}'s classes: "
                 f"{', '.join(self.classes)}"
             ) from None
+
+    def check_input(self, num_samples: int, fs: float) -> None:
+        """Refuse, in one line, an input of ``num_samples`` at ``fs`` Hz that is slower than
+        ``min_sampling_rate`` or shorter than ``min_input_s``.
+
+            >>> task = Task("beats", ("background", "R"), min_input_s=1.0)
+            >>> try:
+            ...     task.check_input(10, 500.0)
+            ... except ValueError as err:
+            ...     print(err)
+            the input is 0.02 s long (10 samples at 500 Hz); task 'beats' needs at least 1 s
+        """
+        where = f"task {self.name!r}"
+        if self.min_sampling_rate is not None and not fs >= self.min_sampling_rate:
+            raise ValueError(
+                f"the input is sampled at {fs:g} Hz; {where} needs at least "
+                f"{self.min_sampling_rate:g} Hz to resolve its events"
+            )
+        seconds = num_samples / fs
+        if self.min_input_s is not None and seconds < self.min_input_s - 1e-9:
+            raise ValueError(
+                f"the input is {seconds:.3g} s long ({num_samples} samples at {fs:g} Hz); "
+                f"{where} needs at least {self.min_input_s:g} s"
+            )
 
     def replace(self, **changes: Any) -> Task:
         return dataclasses.replace(self, **changes)

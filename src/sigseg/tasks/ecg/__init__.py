@@ -42,7 +42,17 @@ ECG_DELINEATION = Task(
     monitor="val_strict_f1",
     augmentation="ecg",
     default_model="ecg-hybrid-fast-ludb",
+    min_input_s=0.6,
+    min_sampling_rate=50.0,
 )
 """The flagship task. Its decoding and scoring follow ``BENCHMARK.md`` through
 :mod:`~sigseg.tasks.ecg.waves` and :mod:`~sigseg.tasks.ecg.report` (both tolerance sets); the
-fields here describe it to the generic layer (checkpoints, ``sigseg segment``)."""
+fields here describe it to the generic layer (checkpoints, ``sigseg segment``).
+
+Its input limits come from physiology. An input must last 0.6 s, about one whole P-QRS-T
+complex at a normal rate (PR interval 0.12-0.20 s plus QT interval 0.35-0.45 s): anything
+shorter cannot hold one beat, and what a model reports on it is noise (a 20-ms input used to
+give two QRS complexes). A longer input may still hold no beat (one beat at 30 bpm takes 2 s);
+the model then reports none, which is the right answer, so the limit stops there. The rate
+must be 50 Hz: a QRS complex lasts 80-100 ms, 4-5 samples at 50 Hz, and below that it spans
+too few samples to have an onset and an offset (a 1-Hz "ECG" used to give seven)."""

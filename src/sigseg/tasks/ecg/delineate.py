@@ -17,6 +17,7 @@ from sigseg.data.record import Wave
 from sigseg.inference.predict import DEFAULT_CHUNK, iter_predict_long, predict_long
 from sigseg.inference.sources import SignalSource, as_source
 from sigseg.inference.windows import WindowOptions
+from sigseg.tasks.ecg import ECG_DELINEATION
 from sigseg.tasks.ecg.streaming import WaveStream
 from sigseg.tasks.ecg.waves import WaveOptions, fuse_leads, probs_to_waves
 
@@ -52,6 +53,7 @@ def delineate_signal(
     """Delineate every lead of a ``(C, L)`` signal (or a chunked source) with a single-lead
     model; with ``combine_leads`` also fuse the leads' probabilities into one delineation."""
     src = as_source(source, fs)
+    ECG_DELINEATION.check_input(src.num_samples, src.fs)
     probs = predict_long(backend, src, options=window_options)
     if probs.ndim == 2:  # a multi-channel model gives one map for the record
         probs = probs[None]
@@ -92,6 +94,7 @@ def iter_delineate(
                 write(waves)
     """
     src = as_source(source, fs)
+    ECG_DELINEATION.check_input(src.num_samples, src.fs)
     streams: list[WaveStream] = []
     fused: WaveStream | None = None
     for start, block in iter_predict_long(
