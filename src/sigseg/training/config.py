@@ -29,6 +29,9 @@ class TrainConfig:
     data's own (median) rate. They are cut into random crops of ``crop_seconds`` and
     normalized per crop.
     ``loss`` weights named losses (``ce``, ``bce``, ``dice``, ``focal``).
+    ``noise_data`` (an NSTDB folder) adds real ECG noise to half the ECG training crops, at
+    0-24 dB, from the first half of each noise record only (the noise benchmark uses the
+    second; :class:`sigseg.tasks.ecg.noise.NstdbNoise`).
     ``max_minutes`` caps wall time (the comparison's equal-time budget); 0 = no cap.
     """
 
@@ -52,6 +55,7 @@ class TrainConfig:
     schedule: str = "onecycle"
     loss: dict[str, float] = field(default_factory=lambda: {"ce": 1.0})
     augment: bool = True
+    noise_data: str | None = None
     seed: int = 0
     patience: int = 0
     synthetic_train: int = 256

@@ -129,11 +129,24 @@ def generic_augmentation(record: Record, rng: np.random.Generator) -> Record:
     return record
 
 
-def augmentation_for(task: Task) -> Augment | None:
-    """The augmentation recipe a task names."""
-    return {"ecg": default_augmentation, "generic": generic_augmentation, "none": None}[
+def augmentation_for(task: Task, noise_data: str | None = None) -> Augment | None:
+    """The augmentation recipe a task names; for ECG with ``noise_data`` (an NSTDB folder),
+    followed by real noise (:class:`~sigseg.tasks.ecg.noise.NstdbNoise`)."""
+    recipe = {"ecg": default_augmentation, "generic": generic_augmentation, "none": None}[
         task.augmentation
     ]
+    if noise_data is None:
+        return recipe
+    if task.augmentation != "ecg":
+        raise ValueError(f"noise_data adds ECG noise; task {task.name!r} is not ECG")
+    from sigseg.tasks.ecg.noise import NstdbNoise
+
+    noise = NstdbNoise(noise_data)
+
+    def with_noise(record: Record, rng: np.random.Generator) -> Record:
+        return noise(default_augmentation(record, rng), rng)
+
+    return with_noise
 
 
 def crop(

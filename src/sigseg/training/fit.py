@@ -142,7 +142,7 @@ def train(
         config.crop_length,
         config.batch_size,
         config.seed,
-        augment=augmentation_for(label_set) if config.augment else None,
+        augment=augmentation_for(label_set, config.noise_data) if config.augment else None,
         num_workers=config.num_workers,
         task=label_set,
     )

@@ -308,3 +308,58 @@ def add_noise(record: Record, noise: np.ndarray, snr_db: float, power: str = "ns
             "noise_gain": gains,
         },
     )
+
+
+class NstdbNoise:
+    """Training augmentation: with probability ``p``, real NSTDB noise (one of ``bw``, ``ma``,
+    ``em``, chosen at random; only the first, training half of each record) is added to every
+    lead of an ECG crop at an SNR drawn uniformly from ``snr_db``, in nst's terms (S from the
+    crop's labelled QRS complexes, N from :func:`nst_noise_power`).
+
+    Called as ``augment(record, rng)`` on a record at the model's rate whose first label row
+    marks QRS with ``qrs_label``; a crop without a labelled QRS takes its 1-99 % range as the
+    QRS peak-to-peak (a crop of a lead still holds beats)."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        snr_db: tuple[float, float] = (0.0, 24.0),
+        p: float = 0.5,
+        qrs_label: int = 2,
+    ) -> None:
+        if not 0 <= p <= 1 or snr_db[0] > snr_db[1]:
+            raise ValueError(f"NstdbNoise: need 0 <= p <= 1 and low <= high, got {p}, {snr_db}")
+        self.noises = [read_nstdb_noise(name, root, part="train") for name in NOISE_TYPES]
+        self.snr_db, self.p, self.qrs_label = snr_db, p, qrs_label
+
+    def __call__(self, record: Record, rng: np.random.Generator) -> Record:
+        if rng.random() >= self.p or record.num_samples < 2 * record.fs:
+            return record
+        noise = self.noises[int(rng.integers(len(self.noises)))]
+        excerpt, _ = noise_excerpt(noise, record.num_samples, record.fs, rng)
+        mixed = mix_channels(excerpt, record.signal.shape[0], record.fs, rng)
+        snr = float(rng.uniform(*self.snr_db))
+        out = record.signal.astype(np.float64)
+        for lead in range(out.shape[0]):
+            signal_power = qrs_power(self._qrs_peak_to_peak(out[lead], record))
+            gain = noise_gain(signal_power, nst_noise_power(mixed[lead], record.fs), snr)
+            out[lead] += gain * mixed[lead]
+        return Record(
+            signal=out.astype(np.float32),
+            fs=record.fs,
+            channels=list(record.channels),
+            name=record.name,
+            labels=record.labels,
+            waves=list(record.waves),
+            metadata=dict(record.metadata),
+        )
+
+    def _qrs_peak_to_peak(self, x: np.ndarray, record: Record) -> float:
+        """Median range of ``x`` over the labelled QRS runs (else its 1-99 % range)."""
+        if record.labels is not None:
+            qrs = np.flatnonzero(record.labels[0] == self.qrs_label)
+            if len(qrs):
+                runs = np.split(qrs, np.flatnonzero(np.diff(qrs) > 1) + 1)
+                return float(np.median([np.ptp(x[r]) for r in runs]))
+        low, high = np.percentile(x, [1, 99])
+        return float(high - low)
