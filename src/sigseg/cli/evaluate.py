@@ -1,6 +1,7 @@
 """``sigseg evaluate``: score a model, or a folder of predictions, against labelled data:
-LUDB with the ECG protocol of BENCHMARK.md, or any folder or manifest with the generic
-sample, event, episode, boundary and point metrics of the data's task."""
+LUDB with the ECG protocol of BENCHMARK.md (or, with ``--protocol literature``, the protocol
+of the published LUDB results), or any folder or manifest with the generic sample, event,
+episode, boundary and point metrics of the data's task."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
+
+PROTOCOLS = ("benchmark", "literature")
+"""``--protocol`` values: BENCHMARK.md's, and the one of the published LUDB results."""
 
 
 def evaluate(
@@ -36,20 +40,34 @@ def evaluate(
     ),
     by: str = typer.Option(None, "--by", help="Also break down by a metadata field, e.g. rhythms."),
     backend: str = typer.Option("torch", "--backend", help="torch or onnx."),
+    protocol: str = typer.Option(
+        "benchmark",
+        "--protocol",
+        help="LUDB: benchmark (BENCHMARK.md) or literature (Moskalenko et al. 2019: 150 ms, "
+        "the first and last 2 s of each record not scored; sigseg.tasks.ecg.literature).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Score every recording of the split. LUDB: every lead, both tolerance sets, sample F1,
     segmental F1 and the edit score. Other data: per class sample precision/recall/F1 and
     Cohen's kappa, event F1 at IoU >= 0.5, episode F1, onset/offset F1 and point-event F1
-    with timing errors within the task's tolerance."""
+    with timing errors within the task's tolerance. ``--protocol literature`` scores LUDB as
+    the published results do: per-boundary Se, PPV and F1 and the F1 per wave."""
     from rich.progress import track
 
     from sigseg.training.datamodule import is_ludb_folder
 
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
     if data is not None and not is_ludb_folder(data):
+        if protocol != "benchmark":
+            raise ValueError(f"{data}: --protocol {protocol} scores LUDB only")
         _evaluate_any(data, fs, gaps, predictions, model, split or "all", backend, as_json)
         return
     split = split or "test"
+    if protocol == "literature":
+        _evaluate_literature(data, split, predictions, model, backend, by, as_json)
+        return
 
     from sigseg.tasks.ecg.evaluation import evaluate_model, score_record
     from sigseg.tasks.ecg.ludb import load_ludb
@@ -94,6 +112,73 @@ def evaluate(
         typer.echo(f"\nStrict macro-F1 by {key}:")
         for value, row in sorted(groups_.items(), key=lambda kv: -kv[1]["leads"]):
             typer.echo(f"  {row['strict_macro_f1']:.3f}  ({row['leads']:4d} leads)  {value}")
+
+
+def _evaluate_literature(
+    data: str | None,
+    split: str,
+    predictions: Path | None,
+    model: str | None,
+    backend: str,
+    by: str | None,
+    as_json: bool,
+) -> None:
+    """``sigseg evaluate --protocol literature`` on LUDB."""
+    from rich.progress import track
+
+    from sigseg.tasks.ecg.literature import (
+        LiteratureCounts,
+        format_literature,
+        score_record_literature,
+    )
+    from sigseg.tasks.ecg.ludb import load_ludb
+
+    records = load_ludb(data, split=split, mode="multi")
+    if predictions is not None:
+        if not predictions.is_dir():
+            raise ValueError(f"{predictions}: predictions folder not found")
+
+        def predicted(record: Any) -> Any:
+            return _predicted_reader(predictions, record)
+
+    else:
+        from sigseg.inference.backends import load_backend
+        from sigseg.pretrained import resolve_model
+        from sigseg.tasks.ecg.delineate import delineate_signal
+
+        runner = load_backend(resolve_model(model), backend)
+
+        def predicted(record: Any) -> Any:
+            return delineate_signal(
+                runner, record.signal, record.fs, channels=record.channels
+            ).lead_waves
+
+    per_record = [
+        score_record_literature(r, predicted(r))
+        for r in track(records, description="evaluating", transient=True)
+    ]
+    result: dict[str, Any] = {
+        "split": split,
+        "records": len(records),
+        **sum(per_record, LiteratureCounts()).result(),
+    }
+    if by:
+        groups: dict[str, LiteratureCounts] = {}
+        for record, counts in zip(records, per_record, strict=True):
+            for value in _values(record.metadata.get(by)):
+                groups[value] = groups.get(value, LiteratureCounts()) + counts
+        result["by"] = {
+            by: {k: {"leads": v.leads, "mean_f1": v.result()["mean_f1"]} for k, v in groups.items()}
+        }
+    if as_json:
+        typer.echo(json.dumps(_json_safe(result), indent=1))
+        return
+    typer.echo(f"{len(records)} records, split {split}")
+    typer.echo(format_literature(result))
+    for key, groups_ in result.get("by", {}).items():
+        typer.echo(f"\nMean F1 of the six boundaries by {key}:")
+        for value, row in sorted(groups_.items(), key=lambda kv: -kv[1]["leads"]):
+            typer.echo(f"  {row['mean_f1']:.3f}  ({row['leads']:4d} leads)  {value}")
 
 
 def _evaluate_any(
