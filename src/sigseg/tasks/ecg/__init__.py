@@ -16,7 +16,10 @@ submodules, imported by name (never from here, so importing the vocabulary stays
   :mod:`~sigseg.tasks.ecg.delineate` (a record's per-lead and fused delineation);
 * metrics: :mod:`~sigseg.tasks.ecg.boundaries` (the six boundaries and both tolerance sets of
   ``BENCHMARK.md``), :mod:`~sigseg.tasks.ecg.report` (the whole protocol for a lead, summed,
-  as tables), :mod:`~sigseg.tasks.ecg.evaluation` (a model scored on annotated records);
+  as tables), :mod:`~sigseg.tasks.ecg.literature` (the published LUDB protocol, for side by
+  side comparisons), :mod:`~sigseg.tasks.ecg.evaluation` (a model scored on annotated records);
+* noise: :mod:`~sigseg.tasks.ecg.noise` (NSTDB noise at nst's SNR, for the noise benchmark
+  and for training augmentation, on disjoint halves of each noise record);
 * outputs: :mod:`~sigseg.tasks.ecg.outputs` (WFDB annotations in LUDB's convention, wave and
   interval tables, the plot) and :mod:`~sigseg.tasks.ecg.pipeline` (recordings to files, and
   the ``sigseg.delineate`` API).
