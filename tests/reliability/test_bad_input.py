@@ -2,9 +2,9 @@
 
 Every user error ends in one line that names the file and the problem (``error: ...`` with exit
 status 2, or a listed failure with exit status 1 for ``sigseg delineate``); odd but valid input
-(flat, clipped, very short) runs and gives finite probabilities and well-formed waves. NaN and
-Inf are refused, not repaired: the message gives the first bad sample so the user can fill or
-cut the gap knowingly.
+(clipped, short) runs and gives finite probabilities and well-formed waves. NaN/Inf samples and
+flat leads in a recording are gaps, delineated around (``test_gaps.py``); in a record read to
+train or score on they are refused, and the message gives the first bad sample.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from cli_helpers import CliResult, assert_user_error
 from reliability_helpers import FS, ecg, write_edf, write_npy
 
 import sigseg
-from sigseg.data.readers import read_edf, read_record
+from sigseg.data.readers import open_signal, read_edf, read_record
 from sigseg.data.record import Wave
 from sigseg.inference.predict import predict_long
 from sigseg.inference.windows import WindowOptions
@@ -55,22 +55,29 @@ def write_wfdb(folder: Path, name: str = "rec", leads: Sequence[str] = ("i", "ii
     return folder / name
 
 
-# --- NaN and Inf: refused, naming the file and the first bad sample ----------------------------
+# --- NaN and Inf: delineated around in a recording, refused in a data set ----------------------
 
 
 def test_nan_in_a_numpy_file(cli: Cli, model_path: Path, tmp_path: Path) -> None:
     x = ecg()
     x[1, 1234] = np.nan
     path = write_npy(tmp_path / "gap.npy", x)
-    result = cli("delineate", path, "--model", model_path, "--fs", FS, "--out", tmp_path / "o")
-    assert_user_error(result, "gap.npy", "first at sample 1234", code=1)
+    out = tmp_path / "o"
+    result = cli("delineate", path, "--model", model_path, "--fs", FS, "--out", out)
+    assert result.code == 0, result.err
+    assert "1 gap (0.002 s) in lead ch1" in result.out
+    assert (out / "gap_gaps.csv").read_text().splitlines()[1:] == [
+        "ch1,missing,1234,1234,2.468,2.468,0.002"
+    ]
 
 
 def test_inf_in_a_csv_file(tmp_path: Path) -> None:
     path = tmp_path / "spike.csv"
     path.write_text("v\n0.1\n0.2\n0.3\ninf\n0.1\n")
     with pytest.raises(ValueError, match=r"spike\.csv: 1 NaN/Inf values \(first at sample 3\)"):
-        read_record(path, fs=FS)
+        read_record(path, fs=FS)  # a record to train or score on
+    with open_signal(path, fs=FS, allow_gaps=True) as reader:  # a recording to delineate
+        assert np.isinf(reader.read()[0, 3])
 
 
 def test_invalid_samples_in_a_wfdb_record(tmp_path: Path) -> None:
@@ -80,15 +87,18 @@ def test_invalid_samples_in_a_wfdb_record(tmp_path: Path) -> None:
     base.with_suffix(".dat").write_bytes(bytes(dat))
     with pytest.raises(ValueError, match=r"rec: 1 NaN/Inf values \(first at sample 50\)"):
         read_record(base.with_suffix(".hea"))
+    with open_signal(base, allow_gaps=True) as reader:
+        assert np.flatnonzero(np.isnan(reader.read()[0])).tolist() == [50]
 
 
 def test_nan_in_an_array_through_the_api(backend: object) -> None:
     x = ecg()
     x[0, 999] = np.nan
+    result = delineate_signal(backend, x, FS)
+    assert [(g.lead, g.kind, g.onset, g.offset) for g in result.gaps] == [(0, "missing", 999, 999)]
+    assert np.isnan(result.probs[0, :, 999]).all() and np.isfinite(result.probs[1]).all()
     with pytest.raises(ValueError, match="first at sample 999"):
-        delineate_signal(backend, x, FS)
-    with pytest.raises(ValueError, match="first at sample 999"):
-        predict_long(backend, x, 250.0)  # no resampling on the way
+        predict_long(backend, x, 250.0)  # the low-level API refuses unless asked to fill
 
 
 # --- odd but valid signals: no crash, no NaN, sane waves ---------------------------------------
@@ -98,8 +108,17 @@ def test_flat_and_all_zero_leads(backend: object) -> None:
     x = ecg(leads=3)
     x[0] = 0.0
     x[1] = 3.3  # a lead stuck at a DC offset
-    result = delineate_signal(backend, x, FS)
-    assert_sane(result.probs, result.waves, x.shape[1])
+    with pytest.warns(UserWarning, match=r"channel\(s\) ch0, ch1 hold no usable signal"):
+        result = delineate_signal(backend, x, FS)
+    assert [(g.lead, g.kind, g.onset, g.offset) for g in result.gaps] == [
+        (0, "flat", 0, x.shape[1] - 1),
+        (1, "flat", 0, x.shape[1] - 1),
+    ]
+    assert not result.lead_waves(0) and not result.lead_waves(1)
+    assert np.isnan(result.probs[:2]).all()
+    assert_sane(result.probs[2:], result.waves, x.shape[1])
+    with pytest.raises(ValueError, match="no usable signal"):
+        delineate_signal(backend, x[:2], FS)
 
 
 def test_clipped_signal(backend: object) -> None:

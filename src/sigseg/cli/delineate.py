@@ -37,8 +37,11 @@ def delineate(
 ) -> None:
     """Delineate each input; per lead (and fused with --combine-leads) write WFDB annotations
     in LUDB's convention, wave and interval tables (CSV, JSON) and a PNG plot. Recordings of
-    any length stream through in bounded memory (a 24-hour Holter recording included). A bad
-    input is reported and skipped; the command exits 1 if any input failed."""
+    any length stream through in bounded memory (a 24-hour Holter recording included).
+    Stretches of a lead with no signal (NaN/Inf samples, or the lead stuck at one value for
+    1 s or more) get no waves; they are listed in <name>_gaps.csv/.json and the summary line.
+    A bad input (shorter than 0.6 s, sampled below 50 Hz, no usable signal...) is reported
+    and skipped; the command exits 1 if any input failed."""
     from rich.progress import track
 
     from sigseg.inference.backends import load_backend

@@ -28,8 +28,9 @@ def segment(
     threads: int = typer.Option(None, "--threads", help="CPU threads for inference."),
 ) -> None:
     """Segment each input; write <stem>_events.tsv (BIDS events: onset, duration, label, peak,
-    probability, channel) and a plot per input. A bad input is reported and skipped; the
-    command exits 1 if any input failed."""
+    probability, channel), <stem>_gaps.tsv (its NaN/Inf stretches, where nothing is found)
+    and a plot per input. A bad input is reported and skipped; the command exits 1 if any
+    input failed."""
     from sigseg.cli.options import split_names
     from sigseg.inference.segment import load_segmenter, segment_files
 

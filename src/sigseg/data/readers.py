@@ -46,7 +46,8 @@ ChannelSelection = Sequence[str | int]
 class SignalReader(abc.ABC):
     """An open recording: ``fs`` (Hz), ``channels`` (names), ``num_samples``, ``name``,
     ``metadata``, and :meth:`read` for any sample range. Use it as a context manager (or call
-    :meth:`close`) so file handles are released."""
+    :meth:`close`) so file handles are released. With ``allow_gaps`` (see
+    :func:`open_signal`), NaN/Inf samples are returned as they are instead of refused."""
 
     path: Path
     fs: float
@@ -54,11 +55,12 @@ class SignalReader(abc.ABC):
     num_samples: int
     name: str
     metadata: dict[str, Any]
+    allow_gaps: bool = False
 
     def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Samples ``start:stop`` of every channel as ``(C, n)`` float32, with slice semantics
         (``stop`` beyond the end is clipped; ``None`` means the end). Raises ``ValueError`` on
-        a negative index or on NaN/Inf in the range read."""
+        a negative index, and on NaN/Inf in the range read unless ``allow_gaps``."""
         if stop is None:
             stop = self.num_samples
         if start < 0 or stop < 0:
@@ -67,7 +69,8 @@ class SignalReader(abc.ABC):
         if stop <= start:
             return np.zeros((len(self.channels), 0), dtype=np.float32)
         x = np.ascontiguousarray(self._read(start, stop), dtype=np.float32)
-        _check_finite(x, self.path, start)
+        if not self.allow_gaps:
+            _check_finite(x, self.path, start)
         return x
 
     @abc.abstractmethod
@@ -662,22 +665,28 @@ def open_signal(
     channels: ChannelSelection | None = None,
     *,
     label_column: str = LABEL_COLUMN,
+    allow_gaps: bool = False,
 ) -> SignalReader:
     """Open a recording for range reads, keeping only ``channels`` (names or 0-based indices;
     all when ``None``). ``fs`` is needed for ``.npy`` and CSV files without a time column; for
     the formats that store a rate it must match the file if given. ``label_column`` names the
-    CSV/TSV column of per-sample labels, which is not a channel."""
+    CSV/TSV column of per-sample labels, which is not a channel. ``allow_gaps``: NaN/Inf
+    samples (WFDB's "no value" included) are read as they are, for inference that delineates
+    around them (:mod:`sigseg.data.gaps`); by default a read that meets one is refused."""
     path = Path(path)
     fmt = signal_format(path)
+    reader: SignalReader
     if fmt == "numpy":
-        return _open_numpy(path, fs, channels)
-    if fmt == "csv":
-        return _open_csv(path, fs, channels=channels, label_column=label_column)
-    opener = {"wfdb": WfdbReader, "edf": EdfReader, "audio": SoundfileReader}[fmt]
-    reader: SignalReader = opener(path, channels)
-    if fs is not None and not np.isclose(fs, reader.fs):
-        reader.close()
-        raise ValueError(f"{path}: fs={fs:g} given but the file says {reader.fs:g} Hz")
+        reader = _open_numpy(path, fs, channels)
+    elif fmt == "csv":
+        reader = _open_csv(path, fs, channels=channels, label_column=label_column)
+    else:
+        opener = {"wfdb": WfdbReader, "edf": EdfReader, "audio": SoundfileReader}[fmt]
+        reader = opener(path, channels)
+        if fs is not None and not np.isclose(fs, reader.fs):
+            reader.close()
+            raise ValueError(f"{path}: fs={fs:g} given but the file says {reader.fs:g} Hz")
+    reader.allow_gaps = allow_gaps
     return reader
 
 

@@ -180,6 +180,7 @@ def iter_predict_long(
     preprocessing: Preprocessing | dict[str, Any] | None = None,
     options: WindowOptions | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    fill_gaps: bool = False,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Stream probabilities for a signal of any length at any rate as ``(start, block)``.
 
@@ -190,13 +191,18 @@ def iter_predict_long(
     (:meth:`Preprocessing.normalize_window`), run the windows in batches, stack, and map the
     probabilities back to the input's samples by linear interpolation. Memory is bounded by
     the chunk, window and batch sizes, not by the recording's length.
+
+    NaN/Inf samples are refused, or with ``fill_gaps`` filled before resampling (a short run
+    by the straight line across it, a long one by ramps to 0: :func:`~sigseg.data.gaps.
+    fill_gaps`, the same for any chunks): the model never sees them, and the caller masks its
+    outputs there (they say what the model made of the fill, not of the signal).
     """
     if not _is_int(chunk_size) or chunk_size < 1:
         raise ValueError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
     backend = _as_backend(backend_or_model)
     options = options or WindowOptions()
     prep = resolve_preprocessing(backend, preprocessing)
-    reader = _ModelRateReader(as_source(source, fs), prep)
+    reader = _ModelRateReader(as_source(source, fs), prep, fill=fill_gaps)
     n_model = reader.num_samples
     starts = plan_windows(n_model, options)
     keeps = keep_spans(starts, n_model, options)
@@ -240,17 +246,23 @@ def predict_long(
     preprocessing: Preprocessing | dict[str, Any] | None = None,
     options: WindowOptions | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    fill_gaps: bool = False,
 ) -> np.ndarray:
     """Probabilities ``(K, L_input)`` (or ``(C, K, L_input)`` for a single-lead model on ``C``
     leads) for a whole signal at its own rate: :func:`iter_predict_long`, concatenated.
 
     The output is held in memory; for recordings too long for that, iterate
-    :func:`iter_predict_long` and write the blocks out as they come.
+    :func:`iter_predict_long` and write the blocks out as they come. ``fill_gaps``: as there.
     """
     src = as_source(source, fs)
     out: np.ndarray | None = None
     for start, block in iter_predict_long(
-        backend_or_model, src, preprocessing=preprocessing, options=options, chunk_size=chunk_size
+        backend_or_model,
+        src,
+        preprocessing=preprocessing,
+        options=options,
+        chunk_size=chunk_size,
+        fill_gaps=fill_gaps,
     ):
         if out is None:
             out = np.empty((*block.shape[:-1], src.num_samples), dtype=np.float32)

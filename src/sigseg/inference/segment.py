@@ -14,6 +14,7 @@ which channels to pick, the rate what to resample to.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from collections.abc import Iterator, Sequence
@@ -24,17 +25,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sigseg.data.gaps import Gap, GapRuns, GapScanner, check_usable, clear_of_gaps, cut_at_gaps
 from sigseg.data.record import Wave
 from sigseg.inference.decode import class_probabilities, decode, events_to_labels
 from sigseg.inference.predict import predict_long
 from sigseg.inference.sources import SignalSource, as_source
 from sigseg.inference.windows import WindowOptions, long_window_options
 from sigseg.tasks import Task
+from sigseg.tasks.base import IGNORE_INDEX
 
+_SCAN_BLOCK = 1 << 20  # samples per block when a source is scanned for gaps
 PLOT_SECONDS = 10.0
 """Seconds of each recording ``sigseg segment`` plots."""
 
 EVENT_COLUMNS = ("onset", "duration", "label", "peak", "probability", "channel")
+GAP_COLUMNS = ("onset", "duration", "kind", "channel")
+"""Columns of a gaps table: the stretches of a channel with no signal (NaN/Inf samples, kind
+``missing``), in seconds as events are; a gap of ``n`` samples lasts ``n / fs``."""
 """Columns of an events table: times in seconds (BIDS events style), the class, the time of
 the event's most probable sample, its mean probability and the channel it was found on
 (``all`` when the model reads every channel at once)."""
@@ -57,13 +64,18 @@ class Segmentation:
     """One recording's result: ``events`` (a table with :data:`EVENT_COLUMNS`),
     ``probabilities`` ``(items, K, L)`` and decoded ``labels`` ``(items, L)`` at the input's
     rate, one item per channel for a single-channel model run on several channels, else one;
-    ``channels`` names the items."""
+    ``channels`` names the items. ``gaps`` (a table with :data:`GAP_COLUMNS`) lists the
+    stretches of each input channel with no signal: there the probabilities are NaN and the
+    labels :data:`~sigseg.tasks.base.IGNORE_INDEX`, and no event covers or touches one."""
 
     events: pd.DataFrame
     probabilities: np.ndarray
     labels: np.ndarray
     channels: tuple[str, ...]
     fs: float
+    gaps: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: pd.DataFrame(columns=list(GAP_COLUMNS))
+    )
 
 
 def load_segmenter(
@@ -110,14 +122,14 @@ def open_for_model(
     from sigseg.data.readers import open_signal
 
     if channels:
-        return open_signal(path, fs=fs, channels=list(channels))
+        return open_signal(path, fs=fs, channels=list(channels), allow_gaps=True)
     trained = segmenter.task.channels
     if trained and len(trained) == segmenter.in_channels:
         try:
-            return open_signal(path, fs=fs, channels=list(trained))
+            return open_signal(path, fs=fs, channels=list(trained), allow_gaps=True)
         except ValueError:  # named otherwise: read them all (a real fault is raised below)
             pass
-    return open_signal(path, fs=fs)
+    return open_signal(path, fs=fs, allow_gaps=True)
 
 
 def check_channels(segmenter: Segmenter, names: Sequence[str]) -> list[str]:
@@ -144,7 +156,14 @@ def segment_source(
     channels: Sequence[str] | None = None,
     window_options: WindowOptions | None = None,
 ) -> Segmentation:
-    """Probabilities, labels and events for a ``(C, L)`` signal (or a reader) at any rate."""
+    """Probabilities, labels and events for a ``(C, L)`` signal (or a reader) at any rate.
+
+    NaN/Inf stretches are gaps: the model reads the straight line across them
+    (:func:`~sigseg.data.gaps.fill_gaps`), and what it makes of it is masked. An event that
+    covers or touches a gap is dropped (``segments``, ``events``: the gap may have cut it);
+    ``states`` lose the gap's samples only (a state goes on up to the gap). Only a recording
+    with no finite sample is refused. Flat stretches are signal here (a generic signal may
+    rest); ECG delineation treats a lead stuck at one value as off too."""
     src = as_source(source, fs)
     segmenter.task.check_input(src.num_samples, src.fs)
     x_channels = int(src.read(0, 1).shape[0])
@@ -159,22 +178,80 @@ def segment_source(
         raise ValueError(f"{len(names)} channel names for {x_channels} channels")
     for message in check_channels(segmenter, names):
         warnings.warn(message, UserWarning, stacklevel=2)
+    gaps, usable = _nan_gaps(src)
+    check_usable(usable, names)
     options = window_options or long_window_options(segmenter.backend)
-    probs = predict_long(segmenter.backend, src, options=options)
+    probs = predict_long(segmenter.backend, src, options=options, fill_gaps=True)
     per_channel = probs.ndim == 3
     items = probs if per_channel else probs[None]
     item_names = tuple(names) if per_channel else ("all",)
+    masks = _gap_masks(gaps, src.num_samples, len(names), per_channel)
     rows, labels, per_item = [], [], []
-    for name, raw in zip(item_names, items, strict=True):
+    for name, raw, mask in zip(item_names, items, masks, strict=True):
         p = class_probabilities(raw, segmenter.task).astype(np.float32)  # K = 1: [1-p, p]
+        found = _decode_around(p, mask, src.fs, segmenter.task)
+        label = events_to_labels(found, p.shape[-1], segmenter.task)
+        if mask.any():
+            p[:, mask] = np.nan
+            label[mask] = IGNORE_INDEX
         per_item.append(p)
-        found = decode(p, src.fs, segmenter.task)
-        labels.append(events_to_labels(found, p.shape[-1], segmenter.task))
+        labels.append(label)
         points = segmenter.task.kind == "events"
         rows.extend(_event_row(w, src.fs, name, points) for w in found)
     events = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
     events = events.sort_values(["onset", "channel"], kind="stable").reset_index(drop=True)
-    return Segmentation(events, np.stack(per_item), np.stack(labels), item_names, float(src.fs))
+    gap_table = pd.DataFrame(
+        [
+            {
+                "onset": g.onset / src.fs,
+                "duration": g.num_samples / src.fs,
+                "kind": g.kind,
+                "channel": names[g.lead],
+            }
+            for g in gaps
+        ],
+        columns=list(GAP_COLUMNS),
+    )
+    return Segmentation(
+        events, np.stack(per_item), np.stack(labels), item_names, float(src.fs), gap_table
+    )
+
+
+def _nan_gaps(src: SignalSource) -> tuple[list[Gap], np.ndarray]:
+    """The NaN/Inf gaps of a source, by channel and time, and each channel's usable count."""
+    scanner = GapScanner(src)
+    runs: GapRuns | None = None
+    gaps: list[Gap] = []
+    for start in range(0, src.num_samples, _SCAN_BLOCK):
+        _, codes = scanner.read(start, min(src.num_samples, start + _SCAN_BLOCK))
+        runs = runs or GapRuns(codes.shape[0])
+        gaps += runs.push(codes)
+    assert runs is not None
+    gaps += runs.finish()
+    return sorted(gaps, key=lambda g: (g.lead, g.onset)), runs.usable
+
+
+def _gap_masks(gaps: list[Gap], length: int, channels: int, per_channel: bool) -> np.ndarray:
+    """``(items, length)``: each channel's gap samples, or (one item reads every channel) the
+    samples where any channel is in a gap."""
+    masks = np.zeros((channels if per_channel else 1, length), dtype=bool)
+    for g in gaps:
+        masks[g.lead if per_channel else 0, g.onset : g.offset + 1] = True
+    return masks
+
+
+def _decode_around(probs: np.ndarray, gaps: np.ndarray, fs: float, task: Task) -> list[Wave]:
+    """:func:`~sigseg.inference.decode.decode` with the ``gaps`` samples masked: read as
+    background, and the events that cover or touch them dropped; ``states`` (no background)
+    are cut at the gaps instead."""
+    if not gaps.any():
+        return decode(probs, fs, task)
+    if task.kind == "states":
+        return cut_at_gaps(decode(probs, fs, task), gaps, probs, task.classes)
+    masked = probs.copy()
+    masked[:, gaps] = 0.0
+    masked[0, gaps] = 1.0
+    return clear_of_gaps(decode(masked, fs, task), gaps)
 
 
 def _event_row(wave: Wave, fs: float, channel: str, point: bool) -> dict[str, Any]:
@@ -222,10 +299,11 @@ def segment_file(
     plot: bool = True,
 ) -> tuple[list[Path], list[str]]:
     """Segment one file and write ``<stem>_events.tsv`` (BIDS events: onset, duration, label,
-    peak, probability, channel), on request ``<stem>_samples.npz`` (per-sample ``labels``,
-    ``probabilities`` and ``classes``, no pickles) and a ``<stem>.png`` plot. Returns the
-    files written and the warnings raised."""
-    from sigseg.atomic import atomic_path
+    peak, probability, channel), ``<stem>_gaps.tsv`` (its NaN/Inf stretches: onset, duration,
+    kind, channel; a header alone when there are none), on request ``<stem>_samples.npz``
+    (per-sample ``labels``, ``probabilities`` and ``classes``, no pickles) and a ``<stem>.png``
+    plot. Returns the files written and the warnings raised."""
+    from sigseg.atomic import atomic_path, write_text
     from sigseg.data.events import write_events_tsv
     from sigseg.figures import plot_segmentation
 
@@ -236,8 +314,12 @@ def segment_file(
             result = segment_source(segmenter, reader, channels=list(reader.channels))
         plot_signal = reader.read(0, min(reader.num_samples, round(PLOT_SECONDS * reader.fs)))
     stem = _stem(path)
-    written = [out_dir / f"{stem}_events.tsv"]
+    written = [out_dir / f"{stem}_events.tsv", out_dir / f"{stem}_gaps.tsv"]
     write_events_tsv(result.events, written[0])
+    write_text(
+        written[1],
+        result.gaps.to_csv(sep="\t", index=False, float_format="%.6f", lineterminator="\n"),
+    )
     if samples:
         written.append(out_dir / f"{stem}_samples.npz")
         with atomic_path(written[-1]) as tmp, open(tmp, "wb") as f:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from sigseg.data.gaps import FILL_REACH_S, fill_gaps
 from sigseg.data.transforms import Preprocessing, resample_ratio
 
 if TYPE_CHECKING:
@@ -117,8 +118,8 @@ class _ModelRateReader:
     whole-signal :meth:`Preprocessing.to_model_rate` closely (the true edges are the signal's).
     """
 
-    def __init__(self, source: SignalSource, prep: Preprocessing) -> None:
-        self.source, self.prep = source, prep
+    def __init__(self, source: SignalSource, prep: Preprocessing, fill: bool = False) -> None:
+        self.source, self.prep, self.fill = source, prep, fill
         self.fs = float(source.fs)
         self.n_in = int(source.num_samples)
         ratio = self.fs / prep.sampling_rate
@@ -134,15 +135,25 @@ class _ModelRateReader:
         if prep.bandpass is not None:
             margin += math.ceil(_BANDPASS_SETTLE / prep.bandpass[0] * self.fs)
         self.margin = margin
+        self.reach = max(1, round(FILL_REACH_S * self.fs))  # context of a gap fill
+
+    def _input(self, start: int, stop: int) -> np.ndarray:
+        """Input samples ``[start, stop)``; with ``fill``, NaN/Inf filled from ``reach`` of
+        context each side (:func:`~sigseg.data.gaps.fill_gaps`), so as the whole signal."""
+        if not self.fill:
+            return _checked(self.source.read(start, stop), start, stop)
+        a, b = max(0, start - self.reach), min(self.n_in, stop + self.reach)
+        x = _checked(self.source.read(a, b), a, b, allow_gaps=True)
+        return fill_gaps(x, self.reach)[:, start - a : stop - a]
 
     def read(self, ms: int, me: int) -> np.ndarray:
         if self.margin == 0 and self.up == self.down:
-            return _checked(self.source.read(ms, me), ms, me)
+            return self._input(ms, me)
         up, down = self.up, self.down
         ja = max(0, ms * down // up - self.margin)
         ja -= ja % down  # the chunk's first output sample lies on the global grid
         jb = min(self.n_in, -(-me * down // up) + self.margin)
-        x = _checked(self.source.read(ja, jb), ja, jb)
+        x = self._input(ja, jb)
         if x.shape[-1] == 1:  # a one-sample signal is constant (polyphase filtering gives NaN)
             y = np.repeat(x, self.num_samples, axis=-1)
         else:
@@ -157,14 +168,16 @@ class _ModelRateReader:
 _BANDPASS_SETTLE = 10.0  # band-pass margin in periods of the low cut-off
 
 
-def _checked(x: np.ndarray, start: int, stop: int) -> np.ndarray:
+def _checked(x: np.ndarray, start: int, stop: int, allow_gaps: bool = False) -> np.ndarray:
+    """The slice read, checked: its shape, and no NaN/Inf unless ``allow_gaps``."""
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 2 or x.shape[-1] != stop - start:
         raise ValueError(
             f"source.read({start}, {stop}) returned shape {x.shape}, expected (C, {stop - start})"
         )
     bad = ~np.isfinite(x)
-    if bad.any():  # NaN would spread through normalization and the model into every wave
+    # NaN would spread through normalization and the model into every wave
+    if bad.any() and not allow_gaps:
         channel, sample = np.argwhere(bad)[np.argmin(np.argwhere(bad)[:, 1])]
         raise ValueError(
             f"NaN/Inf samples (first at sample {start + int(sample)}, channel {int(channel)}); "

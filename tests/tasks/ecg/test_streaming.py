@@ -227,7 +227,7 @@ def test_table_writer_equals_write_table(tmp_path: Path) -> None:
 def test_delineate_file_writes_what_one_pass_gives(backend: TorchBackend, tmp_path: Path) -> None:
     """``sigseg delineate`` streams; for a short recording its files are byte for byte those
     written from the one-pass delineation."""
-    from sigseg.tasks.ecg.outputs import INTERVAL_COLUMNS, WAVE_COLUMNS, wave_rows
+    from sigseg.tasks.ecg.outputs import GAP_COLUMNS, INTERVAL_COLUMNS, WAVE_COLUMNS, wave_rows
     from sigseg.tasks.ecg.pipeline import delineate_file
 
     rec = synthesize_ecg(20.0, 500.0, 2, 1)
@@ -248,6 +248,7 @@ def test_delineate_file_writes_what_one_pass_gives(backend: TorchBackend, tmp_pa
     rows = wave_rows(result.waves + result.fused, rec.fs, ["ch0", "ch1"])
     write_table(one_pass / "rec_waves", rows, WAVE_COLUMNS)
     write_table(one_pass / "rec_intervals", intervals, INTERVAL_COLUMNS)
+    write_table(one_pass / "rec_gaps", [], GAP_COLUMNS)
     expected = sorted(p.name for p in one_pass.iterdir())
     assert sorted(p.name for p in streamed.iterdir()) == expected
     for name in expected:

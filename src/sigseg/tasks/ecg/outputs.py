@@ -1,5 +1,5 @@
-"""Writing delineations: WFDB annotation files in LUDB's convention, wave and interval tables
-(CSV and JSON), and a PNG plot. Every file is written atomically."""
+"""Writing delineations: WFDB annotation files in LUDB's convention, wave, interval and gap
+tables (CSV and JSON), and a PNG plot. Every file is written atomically."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from sigseg.atomic import atomic_path, write_text
+from sigseg.data.gaps import Gap
 from sigseg.data.record import Wave
 
 PEAK_SYMBOLS = {"P": "p", "QRS": "N", "T": "t"}
@@ -41,6 +42,9 @@ INTERVAL_COLUMNS = (
 )
 """Columns of the interval table: one row per beat
 (:func:`~sigseg.tasks.ecg.waves.beat_intervals`) and lead."""
+GAP_COLUMNS = ("lead", "kind", "onset", "offset", "onset_s", "offset_s", "duration_s")
+"""Columns of the gap table: one row per stretch of a lead with no signal (:func:`gap_rows`);
+``kind`` is ``missing`` (NaN/Inf samples) or ``flat`` (the lead stuck at one value)."""
 
 
 def annotation_extension(channel: str) -> str:
@@ -222,6 +226,23 @@ def wave_rows(waves: Sequence[Wave], fs: float, channels: Sequence[str]) -> list
     ]
 
 
+def gap_rows(gaps: Sequence[Gap], fs: float, channels: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per gap: its first and last samples (``onset``, ``offset``, inclusive, as a
+    wave's), the same in seconds, and its duration (``n / fs`` for ``n`` samples)."""
+    return [
+        {
+            "lead": channels[g.lead],
+            "kind": g.kind,
+            "onset": g.onset,
+            "offset": g.offset,
+            "onset_s": round(g.onset / fs, 6),
+            "offset_s": round(g.offset / fs, 6),
+            "duration_s": round(g.num_samples / fs, 6),
+        }
+        for g in gaps
+    ]
+
+
 def write_table(
     path_stem: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]
 ) -> tuple[Path, Path]:
@@ -349,8 +370,10 @@ def plot_delineation(
     channels: Sequence[str],
     title: str = "",
     start: int = 0,
+    gaps: Sequence[Gap] = (),
 ) -> Path:
-    """PNG of up to 12 leads with each wave's span shaded in its kind's colour.
+    """PNG of up to 12 leads with each wave's span shaded in its kind's colour, and each of
+    ``gaps`` hatched in grey.
 
     ``signal`` is the ``(C, n)`` excerpt starting at sample ``start`` of the recording."""
     import matplotlib
@@ -376,6 +399,10 @@ def plot_delineation(
                 alpha=0.3 if w.lead is not None else 0.15,
                 linewidth=0,
             )
+        for g in gaps:
+            if g.lead == lead and g.offset >= start and g.onset < stop:
+                span = (max(g.onset, start) / fs, (min(g.offset, stop - 1) + 1) / fs)
+                ax.axvspan(*span, facecolor="none", edgecolor="grey", hatch="//", linewidth=0)
         ax.set_ylabel(channels[lead], rotation=0, labelpad=18)
         ax.tick_params(labelsize=7)
     axes[-1, 0].set_xlabel("time (s)")

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sigseg.data.gaps import Gap
 from sigseg.data.readers import open_signal, signal_format
 from sigseg.data.record import Wave
 from sigseg.inference.backends import BackendName, load_backend
@@ -30,11 +31,13 @@ from sigseg.inference.windows import window_options_for
 from sigseg.pretrained import resolve_model
 from sigseg.tasks.ecg.delineate import Delineation, delineate_signal, iter_delineate
 from sigseg.tasks.ecg.outputs import (
+    GAP_COLUMNS,
     INTERVAL_COLUMNS,
     WAVE_COLUMNS,
     AnnotationWriter,
     TableWriter,
     annotation_extensions,
+    gap_rows,
     plot_delineation,
     wave_rows,
 )
@@ -60,7 +63,9 @@ class DelineationTables:
       :data:`~sigseg.tasks.ecg.outputs.INTERVAL_COLUMNS` (the QRS complex's samples, ``rr_ms``,
       ``pr_ms``, ``qrs_ms``, ``qt_ms``, ``qtc_bazett_ms``, ``qtc_fridericia_ms``);
     * ``delineation``: the :class:`~sigseg.tasks.ecg.delineate.Delineation` they come from
-      (probabilities and :class:`~sigseg.data.record.Wave` s).
+      (probabilities and :class:`~sigseg.data.record.Wave` s);
+    * ``gaps``: one row per stretch of a lead with no signal (NaN/Inf, or a lead stuck at one
+      value: no waves there), columns :data:`~sigseg.tasks.ecg.outputs.GAP_COLUMNS`.
 
     Samples are nullable integers and times floats, missing where a boundary was not found;
     ``lead`` is the channel name, ``all`` for the fused delineation."""
@@ -68,6 +73,7 @@ class DelineationTables:
     waves: pd.DataFrame
     intervals: pd.DataFrame
     delineation: Delineation
+    gaps: pd.DataFrame
 
 
 def delineate(
@@ -110,7 +116,15 @@ def delineate(
         _frame(wave_rows(waves, result.fs, result.channels), WAVE_COLUMNS),
         _frame(intervals, INTERVAL_COLUMNS),
         result,
+        _frame(gap_rows(result.gaps, result.fs, _lead_names(result, source)), GAP_COLUMNS),
     )
+
+
+def _lead_names(result: Delineation, source: ArraySource) -> list[str]:
+    """A name per input lead (a multi-lead model gives one probability map for them all)."""
+    if len(result.channels) == source.num_channels:
+        return result.channels
+    return [f"ch{i}" for i in range(source.num_channels)]
 
 
 def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
@@ -213,10 +227,13 @@ def delineate_file(
     is taken is refused rather than overwriting the earlier one's files.
 
     The recording is streamed (:func:`~sigseg.tasks.ecg.delineate.iter_delineate`): waves,
-    intervals and annotations are written as they come, so a 24-hour Holter recording needs
-    no more memory than a 10-second one."""
+    intervals, gaps and annotations are written as they come, so a 24-hour Holter recording
+    needs no more memory than a 10-second one. Stretches of a lead with no signal (NaN/Inf,
+    or one value for 1 s or more) get no waves; they are listed in ``<name>_gaps.csv`` and
+    ``.json`` (with the tables), hatched in the plot and counted in the summary."""
     # --fs is for files that do not store their rate (CSV, NumPy); WFDB and EDF say theirs
-    reader = open_signal(path, fs if signal_format(path) in ("csv", "numpy") else None)
+    needs_fs = signal_format(path) in ("csv", "numpy")
+    reader = open_signal(path, fs if needs_fs else None, allow_gaps=True)
     with reader:
         name = Path(reader.name).name or "record"
         if names is not None:
@@ -255,7 +272,10 @@ def _delineate_reader(
     labels = [*channels, "all"]
     plot_samples = min(reader.num_samples, round(PLOT_SECONDS * reader.fs))
     plotted: list[Wave] = []
+    plotted_gaps: list[Gap] = []
     counts = dict.fromkeys(("P", "QRS", "T"), 0)
+    gap_seconds = np.zeros(len(channels))
+    gap_count = 0
     with ExitStack() as files:
         annotations = {
             g: files.enter_context(
@@ -266,6 +286,8 @@ def _delineate_reader(
         if tables:
             wave_table = TableWriter(out / f"{name}_waves", WAVE_COLUMNS, groups)
             interval_table = TableWriter(out / f"{name}_intervals", INTERVAL_COLUMNS, groups)
+            gap_table = TableWriter(out / f"{name}_gaps", GAP_COLUMNS, range(len(channels)))
+            files.callback(gap_table.discard)
             files.callback(interval_table.discard)
             files.callback(wave_table.discard)
             beats = {g: BeatStream(reader.fs) for g in groups}
@@ -279,8 +301,18 @@ def _delineate_reader(
             lead = labels[-1 if group is None else group]
             interval_table.add(group, [{"lead": lead, **row} for row in rows])
 
+        def gaps_ended(gaps: list[Gap]) -> None:
+            nonlocal gap_count
+            gap_count += len(gaps)
+            for g in gaps:
+                gap_seconds[g.lead] += g.num_samples / reader.fs
+                if tables:
+                    gap_table.add(g.lead, gap_rows([g], reader.fs, channels))
+            if plot:
+                plotted_gaps.extend(g for g in gaps if g.onset < plot_samples)
+
         for waves in iter_delineate(
-            backend, reader, combine_leads=combine_leads, window_options=options
+            backend, reader, combine_leads=combine_leads, window_options=options, on_gaps=gaps_ended
         ):
             by_group: dict[int | None, list[Wave]] = {}
             for w in waves:
@@ -296,6 +328,7 @@ def _delineate_reader(
         if tables:
             wave_table.close()
             interval_table.close()
+            gap_table.close()
     if plot:
         plot_delineation(
             out / f"{name}.png",
@@ -304,7 +337,22 @@ def _delineate_reader(
             sorted(plotted, key=lambda w: (w.lead is None, w.lead or 0)),  # leads, then fused
             channels,
             title=f"{name} (first {plot_samples / reader.fs:.0f} s)",
+            gaps=plotted_gaps,
         )
-    return f"{len(channels)} lead(s), {reader.num_samples / reader.fs:.1f} s, " + ", ".join(
+    summary = f"{len(channels)} lead(s), {reader.num_samples / reader.fs:.1f} s, " + ", ".join(
         f"{v} {k}" for k, v in counts.items()
+    )
+    return summary + _gap_summary(gap_count, gap_seconds, channels)
+
+
+def _gap_summary(count: int, seconds: np.ndarray, channels: Sequence[str]) -> str:
+    """``, 2 gaps (1.6 s) in lead v1`` for the summary line (ms under 0.1 s); empty without
+    gaps."""
+    if not count:
+        return ""
+    leads = [channels[i] for i in np.flatnonzero(seconds > 0).tolist()]
+    total = float(seconds.sum())
+    return (
+        f", {count} gap{'s' if count > 1 else ''} ({total:.{1 if total >= 0.1 else 3}f} s) in "
+        f"lead{'s' if len(leads) > 1 else ''} {', '.join(leads)}"
     )

@@ -34,10 +34,12 @@ from typing import Any
 
 import numpy as np
 
+from sigseg.data.gaps import clear_of_gaps, fill_gaps
 from sigseg.data.record import Wave
 from sigseg.tasks.ecg import CLASSES
 from sigseg.tasks.ecg.waves import (
     WaveOptions,
+    _background_in,
     beat_intervals,
     decode_labels,
     probs_to_labels,
@@ -82,6 +84,8 @@ class WaveStream:
         self.max_hold = int(max_hold)
         self._start = int(start)
         self._labels = np.zeros(0, dtype=np.int64)
+        self._gaps = np.zeros(0, dtype=bool)
+        self._gap_before = False  # whether the sample before the held labels is in a gap
         self._probs: np.ndarray | None = None
         self._signal: np.ndarray | None = None
         self._order: _OrderStream | None = None
@@ -95,10 +99,13 @@ class WaveStream:
         """Global index of the next sample to push."""
         return self._start + self._labels.size
 
-    def push(self, probs: np.ndarray, signal: np.ndarray | None = None) -> list[Wave]:
+    def push(
+        self, probs: np.ndarray, signal: np.ndarray | None = None, gaps: np.ndarray | None = None
+    ) -> list[Wave]:
         """Add the next block: ``probs`` ``(K, n)`` and optionally the lead's ``signal``
         ``(n,)`` (then peaks come from the signal, as in ``probs_to_waves``). Give the signal
-        with every block or with none."""
+        with every block or with none. ``gaps`` ``(n,)`` marks the samples with no signal, as
+        in ``probs_to_waves`` (``None``: none)."""
         probs = np.asarray(probs)
         if probs.ndim != 2 or probs.shape[0] < len(CLASSES):
             raise ValueError(f"probs must be (K >= {len(CLASSES)}, n), got {probs.shape}")
@@ -108,6 +115,14 @@ class WaveStream:
                 raise ValueError(f"signal must be ({probs.shape[1]},), got {signal.shape}")
         if (signal is None) != (self._signal is None) and self._probs is not None:
             raise ValueError("give the signal with every block or with none")
+        gaps = np.zeros(probs.shape[1], dtype=bool) if gaps is None else np.asarray(gaps, bool)
+        if gaps.shape != (probs.shape[1],):
+            raise ValueError(f"gaps must be ({probs.shape[1]},), got {gaps.shape}")
+        if gaps.any():
+            probs = _background_in(probs, gaps)
+            if signal is not None:
+                signal = fill_gaps(signal[None])[0]
+        self._gaps = np.concatenate([self._gaps, gaps])
         self._labels = np.concatenate([self._labels, probs_to_labels(probs)])
         self._probs = probs if self._probs is None else np.concatenate([self._probs, probs], 1)
         if signal is not None:
@@ -121,7 +136,9 @@ class WaveStream:
     def finish(self) -> list[Wave]:
         """Decode what is held back; the stream is then empty (it may go on with new blocks
         as a new recording starting at :attr:`position`)."""
-        return self._emit(self._labels.size, final=True)
+        waves = self._emit(self._labels.size, final=True)
+        self._gap_before = False
+        return waves
 
     def _safe_cut(self) -> int | None:
         """End of the last stretch of at least ``_bridge`` background samples: a merge gap
@@ -149,6 +166,10 @@ class WaveStream:
             lead=self.lead,
             offset=self._start,
         )
+        gaps, self._gaps = self._gaps[:cut], self._gaps[cut:]
+        waves = clear_of_gaps(waves, gaps, self._start, self._gap_before)
+        if cut:
+            self._gap_before = bool(gaps[-1])
         self._labels = self._labels[cut:]
         start, self._start = self._start, self._start + cut
         if self._order is None:

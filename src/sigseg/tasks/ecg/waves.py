@@ -29,6 +29,7 @@ from typing import Literal
 
 import numpy as np
 
+from sigseg.data.gaps import clear_of_gaps, fill_gaps
 from sigseg.data.record import IGNORE_INDEX, Wave
 from sigseg.tasks.ecg import CLASSES, WAVE_KINDS
 
@@ -267,6 +268,7 @@ def labels_to_waves(
     probs: np.ndarray | None = None,
     signal: np.ndarray | None = None,
     lead: int | None = None,
+    gaps: np.ndarray | None = None,
 ) -> list[Wave]:
     """Waves from a 1-D label array of one lead, in time order.
 
@@ -279,6 +281,10 @@ def labels_to_waves(
     the line joining the wave's end values when ``signal`` is given (the wave's extremum, robust
     to baseline wander); else the sample of highest probability of the wave's class in
     ``probs`` ``(K, L)``; else the middle sample. ``lead`` is copied into every wave.
+
+    ``gaps`` ``(L,)`` marks the samples with no signal (:mod:`sigseg.data.gaps`): they are
+    background, and a wave that covers or touches one is dropped (a gap may have cut it, so its
+    boundaries are unknown), before the order check.
 
     Example at 500 Hz (defaults: QRS >= 20 ms = 10 samples, gaps < 20 ms merge): a QRS broken by
     2 samples of background is merged; a 4-sample P blip is dropped::
@@ -302,7 +308,18 @@ def labels_to_waves(
         signal = np.asarray(signal)
         if signal.shape != (length,):
             raise ValueError(f"signal must be ({length},) like the labels, got {signal.shape}")
+    if gaps is not None:
+        gaps = np.asarray(gaps, dtype=bool)
+        if gaps.shape != (length,):
+            raise ValueError(f"gaps must be ({length},) like the labels, got {gaps.shape}")
+        labels = np.where(gaps, 0, labels)
+        if probs is not None:
+            probs = _background_in(probs, gaps)
+        if signal is not None:
+            signal = fill_gaps(signal[None])[0]
     waves = decode_labels(labels, fs, options, probs=probs, signal=signal, lead=lead)
+    if gaps is not None:
+        waves = clear_of_gaps(waves, gaps)
     if options.check_order:
         waves = _check_order(waves, fs, length, options, probs)
     return waves
@@ -315,13 +332,28 @@ def probs_to_waves(
     *,
     signal: np.ndarray | None = None,
     lead: int | None = None,
+    gaps: np.ndarray | None = None,
 ) -> list[Wave]:
     """:func:`probs_to_labels` then :func:`labels_to_waves` with the probabilities for peaks,
-    for one lead ``(K, L)`` (or a fused record, see :func:`fuse_leads`)."""
+    for one lead ``(K, L)`` (or a fused record, see :func:`fuse_leads`); ``gaps`` as there
+    (the probabilities there are not read)."""
     probs = np.asarray(probs)
+    if gaps is not None:
+        probs = _background_in(probs, np.asarray(gaps, dtype=bool))
     return labels_to_waves(
-        probs_to_labels(probs), fs, options, probs=probs, signal=signal, lead=lead
+        probs_to_labels(probs), fs, options, probs=probs, signal=signal, lead=lead, gaps=gaps
     )
+
+
+def _background_in(probs: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+    """``probs`` ``(K, L)`` reading background with certainty on the ``gaps`` samples (what a
+    model made of a filled gap, or NaN, is never decoded)."""
+    if not gaps.any():
+        return probs
+    out = np.array(probs, copy=True)
+    out[:, gaps] = 0.0
+    out[0, gaps] = 1.0
+    return out
 
 
 def waves_to_labels(waves: Sequence[Wave], length: int) -> np.ndarray:
