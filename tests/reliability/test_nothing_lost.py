@@ -306,6 +306,7 @@ REVIEWED = {
         "writes into write_synthetic_wfdb's temporary folder"
     ),
     ("tasks/ecg/synthetic.py", "_write_annotations"): "the same temporary folder",
+    ("tasks/ecg/noise.py", "_plain_copy"): "copies into _read_wfdb's temporary folder",
     ("inference/segment.py", "prepare_output_folder"): (
         "an empty probe that --out is writable, then deleted"
     ),
