@@ -104,7 +104,7 @@ running at {card["preprocessing"].get("sampling_rate")} Hz with per-window
 - Unannotated samples (before a lead's first and after its last annotation) are ignored.
 - Recipe: {t.get("epochs")} epochs, batch {t.get("batch_size")}, random crops of
   {t.get("crop_seconds")} s, AdamW lr {t.get("lr")} ({t.get("schedule")}), loss {t.get("loss")},
-  augmentation {t.get("augment")}, seed {t.get("seed")}; best epoch
+  augmentation {t.get("augment")}{_noise_note(t)}, seed {t.get("seed")}; best epoch
   {card["training"].get("epoch")}.
 - Command: `{card["training"]["command"]}`.
 
@@ -124,6 +124,16 @@ morphologies are few. Boundaries are model outputs, not a diagnosis.
 
 sigseg {card["library_version"]}, torch {card["torch_version"]}, {platform.python_version()}.
 """
+
+
+def _noise_note(train_config: dict[str, Any]) -> str:
+    """The recipe's real-noise augmentation, when it had one (see ``benchmarks/noise``)."""
+    if not train_config.get("noise_data"):
+        return ""
+    return (
+        " with real NSTDB noise (first half of each noise record; the noise benchmark in "
+        "`benchmarks/noise` uses the second) on half the crops at 0-24 dB"
+    )
 
 
 def main() -> None:
