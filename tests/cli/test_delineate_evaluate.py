@@ -111,6 +111,8 @@ def test_evaluate_predictions_equal_to_the_reference_score_one(
     assert scores["strict_macro_f1"] == 1.0
     assert scores["boundaries"]["150ms"]["macro_f1"] == 1.0
     assert scores["by"]["rhythms"]["Sinus rhythm"]["strict_macro_f1"] == 1.0
+    for row in scores["by"]["rhythms"].values():
+        assert row["p_fp_per_beat"] == 0.0 and row["t_f1"] == 1.0
 
 
 def test_evaluate_a_checkpoint_and_bad_arguments(

@@ -71,7 +71,7 @@ def evaluate(
 
     from sigseg.tasks.ecg.evaluation import evaluate_model, score_record
     from sigseg.tasks.ecg.ludb import load_ludb
-    from sigseg.tasks.ecg.report import Evaluation, format_tables
+    from sigseg.tasks.ecg.report import Evaluation, format_tables, group_summary
 
     records = load_ludb(data, split=split, mode="multi")
     if predictions is not None:
@@ -97,21 +97,19 @@ def evaluate(
         for record, ev in zip(records, per_record, strict=True):
             for value in _values(record.metadata.get(by)):
                 groups[value] = groups.get(value, Evaluation.empty()) + ev
-        result["by"] = {
-            by: {
-                k: {"leads": v.leads, "strict_macro_f1": v.result()["strict_macro_f1"]}
-                for k, v in groups.items()
-            }
-        }
+        result["by"] = {by: {k: group_summary(v.result()) for k, v in groups.items()}}
     if as_json:
         typer.echo(json.dumps(_json_safe(result), indent=1))
         return
     typer.echo(f"{len(records)} records, split {split}")
     typer.echo(format_tables(result))
     for key, groups_ in result.get("by", {}).items():
-        typer.echo(f"\nStrict macro-F1 by {key}:")
+        typer.echo(f"\nBy {key}: strict macro-F1, P false positives per beat, T strict F1")
         for value, row in sorted(groups_.items(), key=lambda kv: -kv[1]["leads"]):
-            typer.echo(f"  {row['strict_macro_f1']:.3f}  ({row['leads']:4d} leads)  {value}")
+            typer.echo(
+                f"  {row['strict_macro_f1']:.3f}  {row['p_fp_per_beat']:6.1%}  {row['t_f1']:.3f}"
+                f"  ({row['leads']:4d} leads)  {value}"
+            )
 
 
 def _evaluate_literature(

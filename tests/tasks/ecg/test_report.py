@@ -6,7 +6,7 @@ import pytest
 
 from sigseg.data.record import IGNORE_INDEX, Wave
 from sigseg.tasks.ecg.boundaries import BOUNDARIES, TOLERANCES_STRICT
-from sigseg.tasks.ecg.report import Evaluation, evaluate_lead, format_tables
+from sigseg.tasks.ecg.report import Evaluation, evaluate_lead, format_tables, group_summary
 
 FS = 500.0
 
@@ -108,3 +108,22 @@ def test_tables_and_json():
     assert " - " in empty_text or empty_text.rstrip().endswith("-")
     assert all(line == line.rstrip() for line in text.splitlines())
     json.dumps(result)  # plain types only
+
+
+def test_group_summary_counts_p_waves_where_none_is_annotated() -> None:
+    """Atrial fibrillation: QRS and T annotated, no P; every predicted P is a false positive
+    per beat, and T F1 is read from the strict set."""
+    labels = np.full(5000, IGNORE_INDEX)
+    labels[200:4800] = 0
+    reference, predicted = [], []
+    for peak in range(500, 4500, 1000):  # four beats
+        qrs, t = (
+            Wave("QRS", peak - 20, peak, peak + 20),
+            Wave("T", peak + 150, peak + 250, peak + 350),
+        )
+        reference += [qrs, t]
+        predicted += [qrs, t]
+    predicted.insert(0, Wave("P", 380, 400, 420))  # one invented P wave
+    result = evaluate_lead(predicted, labels, reference, labels, fs=500).result()
+    summary = group_summary(result)
+    assert summary["p_fp_per_beat"] == 0.25 and summary["t_f1"] == 1.0 and summary["leads"] == 1

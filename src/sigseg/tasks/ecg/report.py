@@ -249,3 +249,25 @@ def format_tables(result: Mapping[str, Any]) -> str:
     out += ["", "Segments (P, QRS, T runs)"]
     out += text_table(list(seg), [[format_score(v) for v in seg.values()]])
     return "\n".join(out)
+
+
+def group_summary(result: Mapping[str, Any]) -> dict[str, float]:
+    """The figures a group of records (one rhythm, say) is judged by, from its
+    :meth:`Evaluation.result`: strict macro-F1; ``p_fp_per_beat``, P onsets predicted where
+    the reference has none within 150 ms, per reference beat (QRS onsets) — on atrial
+    fibrillation or flutter, where no P wave is annotated, every predicted P is one; and
+    ``t_f1``, the mean strict F1 of T onset and offset (inverted T waves, high rates).
+
+        >>> r = Evaluation.empty().result()
+        >>> summary = group_summary(r)
+        >>> sorted(summary), summary["leads"]
+        (['leads', 'p_fp_per_beat', 'strict_macro_f1', 't_f1'], 0)
+    """
+    wide, strict = result["boundaries"]["150ms"], result["boundaries"]["strict"]
+    beats = wide["QRS_on"]["tp"] + wide["QRS_on"]["fn"]
+    return {
+        "leads": result["leads"],
+        "strict_macro_f1": result["strict_macro_f1"],
+        "p_fp_per_beat": wide["P_on"]["fp"] / beats if beats else math.nan,
+        "t_f1": (strict["T_on"]["f1"] + strict["T_off"]["f1"]) / 2,
+    }
