@@ -93,10 +93,7 @@ def evaluate(
     total = sum(per_record, Evaluation.empty())
     result: dict[str, Any] = {"split": split, "records": len(records), **total.result()}
     if by:
-        groups: dict[str, Evaluation] = {}
-        for record, ev in zip(records, per_record, strict=True):
-            for value in _values(record.metadata.get(by)):
-                groups[value] = groups.get(value, Evaluation.empty()) + ev
+        groups = _grouped(records, per_record, by, Evaluation.empty())
         result["by"] = {by: {k: group_summary(v.result()) for k, v in groups.items()}}
     if as_json:
         typer.echo(json.dumps(_json_safe(result), indent=1))
@@ -161,10 +158,7 @@ def _evaluate_literature(
         **sum(per_record, LiteratureCounts()).result(),
     }
     if by:
-        groups: dict[str, LiteratureCounts] = {}
-        for record, counts in zip(records, per_record, strict=True):
-            for value in _values(record.metadata.get(by)):
-                groups[value] = groups.get(value, LiteratureCounts()) + counts
+        groups = _grouped(records, per_record, by, LiteratureCounts())
         result["by"] = {
             by: {k: {"leads": v.leads, "mean_f1": v.result()["mean_f1"]} for k, v in groups.items()}
         }
@@ -245,6 +239,16 @@ def _predicted_reader(folder: Path, record: Any) -> Any:
         return group_waves(ann.sample, ann.symbol, lead=lead).waves
 
     return predicted
+
+
+def _grouped(records: list[Any], scores: list[Any], by: str, empty: Any) -> dict[str, Any]:
+    """Per-record scores (anything that adds with ``+``) summed per value of the metadata
+    field ``by`` (a record with several values counts in each)."""
+    groups: dict[str, Any] = {}
+    for record, score in zip(records, scores, strict=True):
+        for value in _values(record.metadata.get(by)):
+            groups[value] = groups.get(value, empty) + score
+    return groups
 
 
 def _values(value: Any) -> list[str]:
