@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sigseg.data.events import SIDECAR_SUFFIX
 from sigseg.data.record import IGNORE_INDEX, Record
 from sigseg.inference.segment import Segmenter, segment_source
 from sigseg.metrics.events import TaskEvaluation, evaluate_recording
@@ -20,7 +21,7 @@ from sigseg.tasks import Task
 
 def predicted_events_path(folder: Path, record: Record) -> Path:
     """Where ``sigseg segment`` put a recording's events: ``<folder>/<stem>_events.tsv``."""
-    return folder / f"{Path(record.name).name}_events.tsv"
+    return folder / f"{Path(record.name).name}{SIDECAR_SUFFIX}"
 
 
 def score_events(

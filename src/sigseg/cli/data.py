@@ -91,12 +91,11 @@ def check(
     """Read a data set as `sigseg train` would (every file, every label, with the same
     one-line errors) and show what was inferred: label kind, classes, channels, splits, and
     the seconds of each class per split."""
-    from sigseg.cli.options import split_names
+    from sigseg.cli.options import split_classes, split_names
     from sigseg.data.dataset import open_dataset
 
-    class_list = [c.strip() for c in classes.split(",") if c.strip()] if classes else None
     dataset = open_dataset(
-        data, fs=fs, channels=split_names(channels), classes=class_list, gaps=gaps
+        data, fs=fs, channels=split_names(channels), classes=split_classes(classes), gaps=gaps
     )
     summary = dataset.summary()
     if as_json:

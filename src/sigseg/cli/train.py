@@ -9,7 +9,7 @@ from typing import Any
 import typer
 import yaml
 
-from sigseg.cli.options import split_names
+from sigseg.cli.options import split_classes, split_names
 
 
 def _pairs(items: list[str] | None, option: str) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def train(
         "data_root": data_root,
         "fs": fs,
         "channels": split_names(channels),
-        "classes": [c.strip() for c in classes.split(",") if c.strip()] if classes else None,
+        "classes": split_classes(classes),
         "gaps": gaps,
         "epochs": epochs,
         "batch_size": batch_size,

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sigseg.data.events import (
+    SIDECAR_SUFFIX,
     events_frame,
     events_to_labels,
     read_edf_events,
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SPLITS", "SegDataset", "open_dataset"]
 
-SIDECAR_SUFFIX = "_events.tsv"
 SIGNAL_SUFFIXES = frozenset(s for suffixes in FORMATS.values() for s in suffixes)
 FOLDER_SUFFIXES = SIGNAL_SUFFIXES - {".dat", ".txt"}
 """Suffixes of the files a folder is searched for: a WFDB record counts once (its ``.hea``),

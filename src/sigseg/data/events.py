@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EVENT_COLUMNS",
+    "SIDECAR_SUFFIX",
     "events_frame",
     "events_to_labels",
     "read_edf_events",
@@ -46,6 +47,9 @@ __all__ = [
 
 EVENT_COLUMNS: tuple[str, ...] = ("onset", "duration", "label")
 """The columns every events frame has, in the order they are written."""
+SIDECAR_SUFFIX = "_events.tsv"
+"""A recording ``<stem>.<ext>``'s events table is ``<stem>_events.tsv`` (BIDS), beside it in a
+data set and in ``sigseg segment``'s output folder."""
 MISSING = "n/a"
 """How a missing value is written (BIDS)."""
 LABEL_COLUMNS: tuple[str, ...] = ("label", "trial_type")

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sigseg.data.events import EVENT_COLUMNS as TABLE_COLUMNS
+from sigseg.data.events import SIDECAR_SUFFIX
 from sigseg.data.gaps import Gap, GapRuns, GapScanner, check_usable, clear_of_gaps, cut_at_gaps
 from sigseg.data.record import Wave
 from sigseg.inference.decode import class_probabilities, decode, events_to_labels
@@ -38,13 +40,13 @@ _SCAN_BLOCK = 1 << 20  # samples per block when a source is scanned for gaps
 PLOT_SECONDS = 10.0
 """Seconds of each recording ``sigseg segment`` plots."""
 
-EVENT_COLUMNS = ("onset", "duration", "label", "peak", "probability", "channel")
-GAP_COLUMNS = ("onset", "duration", "kind", "channel")
-"""Columns of a gaps table: the stretches of a channel with no signal (NaN/Inf samples, kind
-``missing``), in seconds as events are; a gap of ``n`` samples lasts ``n / fs``."""
+EVENT_COLUMNS = (*TABLE_COLUMNS, "peak", "probability", "channel")
 """Columns of an events table: times in seconds (BIDS events style), the class, the time of
 the event's most probable sample, its mean probability and the channel it was found on
 (``all`` when the model reads every channel at once)."""
+GAP_COLUMNS = ("onset", "duration", "kind", "channel")
+"""Columns of a gaps table: the stretches of a channel with no signal (NaN/Inf samples, kind
+``missing``), in seconds as events are; a gap of ``n`` samples lasts ``n / fs``."""
 
 
 @dataclass(frozen=True)
@@ -313,8 +315,8 @@ def segment_file(
             warnings.simplefilter("always")
             result = segment_source(segmenter, reader, channels=list(reader.channels))
         plot_signal = reader.read(0, min(reader.num_samples, round(PLOT_SECONDS * reader.fs)))
-    stem = _stem(path)
-    written = [out_dir / f"{stem}_events.tsv", out_dir / f"{stem}_gaps.tsv"]
+    stem = path.stem
+    written = [out_dir / f"{stem}{SIDECAR_SUFFIX}", out_dir / f"{stem}_gaps.tsv"]
     write_events_tsv(result.events, written[0])
     write_text(
         written[1],
@@ -343,15 +345,6 @@ def segment_file(
             title=stem,
         )
     return written, [str(w.message) for w in caught]
-
-
-def _stem(path: Path) -> str:
-    """The name outputs take: the file name without its extension(s) (``a.csv.gz`` -> a)."""
-    name = path.name
-    for suffix in reversed(path.suffixes):
-        if len(name) > len(suffix):
-            name = name[: -len(suffix)]
-    return name
 
 
 def prepare_output_folder(out: Path) -> None:
@@ -385,7 +378,7 @@ def segment_files(
     taken: dict[str, Path] = {}
     for item in inputs:
         path = Path(item)
-        stem = _stem(path)
+        stem = path.stem
         if stem in taken:
             yield path, f"{path}: output name {stem!r} is already taken by {taken[stem]}", []
             continue

@@ -115,8 +115,11 @@ class Task:
             raise ValueError(
                 f"{where}: min_duration_s names unknown class(es) {', '.join(unknown)}"
             )
-        for key in ("merge_gap_s", "tolerance_s", "event_sigma_s", *self.min_duration_s):
-            value = self.min_duration_s.get(key, getattr(self, key, None))
+        durations = {
+            **{key: getattr(self, key) for key in ("merge_gap_s", "tolerance_s", "event_sigma_s")},
+            **{f"min_duration_s.{name}": v for name, v in self.min_duration_s.items()},
+        }
+        for key, value in durations.items():
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{where}: {key} must be a number >= 0, got {value!r}")
         for key in ("sampling_rate", "min_input_s", "min_sampling_rate"):

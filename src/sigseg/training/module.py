@@ -62,7 +62,6 @@ class SegmentationTask(L.LightningModule):
             )
         self.loss = WeightedLoss(loss)
         self._val: Evaluation | TaskEvaluation | None = None
-        self._confusion = np.zeros((self.task.num_classes,) * 2, dtype=np.int64)
 
     @property
     def is_ecg(self) -> bool:
@@ -85,7 +84,6 @@ class SegmentationTask(L.LightningModule):
 
     def on_validation_epoch_start(self) -> None:
         self._val = None
-        self._confusion[:] = 0
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> None:
         x, y = batch
@@ -106,7 +104,6 @@ class SegmentationTask(L.LightningModule):
 
     def _score_ecg(self, prob: np.ndarray, ref: np.ndarray, fs: float) -> Evaluation:
         pred = np.where(ref == IGNORE_INDEX, 0, prob.argmax(axis=0))
-        self._count(pred, ref)
         return evaluate_lead(
             labels_to_waves(pred, fs, VALIDATION_DECODING),
             pred,
@@ -118,19 +115,15 @@ class SegmentationTask(L.LightningModule):
     def _score(self, prob: np.ndarray, ref: np.ndarray, fs: float) -> TaskEvaluation:
         pred_events = decode(prob, fs, self.task)
         pred = events_to_labels(pred_events, len(ref), self.task)
-        self._count(pred, ref)
         ref_events = reference_events(ref, self.task)
         return evaluate_recording(ref, pred, ref_events, pred_events, fs, self.task)
-
-    def _count(self, pred: np.ndarray, ref: np.ndarray) -> None:
-        valid = (ref != IGNORE_INDEX) & (pred >= 0)
-        np.add.at(self._confusion, (ref[valid], pred[valid]), 1)
 
     def on_validation_epoch_end(self) -> None:
         if self._val is None:
             return
         result = self._val.result()
-        scores = {"val_acc": float(np.trace(self._confusion) / max(self._confusion.sum(), 1))}
+        confusion = np.asarray(self._val.confusion)  # both evaluations sum one
+        scores = {"val_acc": float(np.trace(confusion) / max(confusion.sum(), 1))}
         if isinstance(self._val, Evaluation):
             scores["val_strict_f1"] = result["boundaries"]["strict"]["macro_f1"]
             scores["val_f1_150"] = result["boundaries"]["150ms"]["macro_f1"]

@@ -53,6 +53,7 @@ import numpy as np
 
 from sigseg.data.record import Record, Wave
 from sigseg.data.transforms import resample_signal
+from sigseg.metrics.segments import label_segments
 
 NOISE_TYPES: tuple[str, ...] = ("bw", "ma", "em")
 """NSTDB noise records: baseline wander, muscle artifact, electrode motion."""
@@ -280,17 +281,27 @@ def mix_channels(
     return mixed - mixed.mean(axis=1, keepdims=True)
 
 
-def add_noise(record: Record, noise: np.ndarray, snr_db: float, power: str = "nst") -> Record:
+def add_noise(
+    record: Record,
+    noise: np.ndarray,
+    snr_db: float,
+    power: str = "nst",
+    peak_to_peak: Sequence[float] | None = None,
+) -> Record:
     """``record`` with ``noise`` ``(C, L)`` added to every lead at ``snr_db`` (nst's SNR, each
-    lead's S from its own reference QRS annotations, N as ``power`` says); labels, waves and
-    metadata are kept, ``metadata["noise_gain"]`` holds the per-lead gains."""
+    lead's S from its QRS peak-to-peak: ``peak_to_peak[lead]`` when given, else measured on
+    its own reference QRS annotations; N as ``power`` says); labels, waves and metadata are
+    kept, ``metadata["noise_gain"]`` holds the per-lead gains."""
     noise = np.asarray(noise, dtype=np.float64)
     if noise.shape != record.signal.shape:
         raise ValueError(f"noise shape {noise.shape} != signal shape {record.signal.shape}")
     out = record.signal.astype(np.float64)
     gains = []
     for lead in range(out.shape[0]):
-        pp = qrs_peak_to_peak(out[lead], record.lead_waves(lead), record.fs)
+        if peak_to_peak is not None:
+            pp = peak_to_peak[lead]
+        else:
+            pp = qrs_peak_to_peak(out[lead], record.lead_waves(lead), record.fs)
         gain = noise_gain(qrs_power(pp), noise_power(noise[lead], record.fs, power), snr_db)
         out[lead] += gain * noise[lead]
         gains.append(gain)
@@ -339,27 +350,14 @@ class NstdbNoise:
         excerpt, _ = noise_excerpt(noise, record.num_samples, record.fs, rng)
         mixed = mix_channels(excerpt, record.signal.shape[0], record.fs, rng)
         snr = float(rng.uniform(*self.snr_db))
-        out = record.signal.astype(np.float64)
-        for lead in range(out.shape[0]):
-            signal_power = qrs_power(self._qrs_peak_to_peak(out[lead], record))
-            gain = noise_gain(signal_power, nst_noise_power(mixed[lead], record.fs), snr)
-            out[lead] += gain * mixed[lead]
-        return Record(
-            signal=out.astype(np.float32),
-            fs=record.fs,
-            channels=list(record.channels),
-            name=record.name,
-            labels=record.labels,
-            waves=list(record.waves),
-            metadata=dict(record.metadata),
-        )
+        peak_to_peak = [self._qrs_peak_to_peak(x, record) for x in record.signal]
+        return add_noise(record, mixed, snr, power="nst", peak_to_peak=peak_to_peak)
 
     def _qrs_peak_to_peak(self, x: np.ndarray, record: Record) -> float:
         """Median range of ``x`` over the labelled QRS runs (else its 1-99 % range)."""
         if record.labels is not None:
-            qrs = np.flatnonzero(record.labels[0] == self.qrs_label)
-            if len(qrs):
-                runs = np.split(qrs, np.flatnonzero(np.diff(qrs) > 1) + 1)
-                return float(np.median([np.ptp(x[r]) for r in runs]))
+            runs = [r for r in label_segments(record.labels[0]) if r.label == self.qrs_label]
+            if runs:
+                return float(np.median([np.ptp(x[r.start : r.end + 1]) for r in runs]))
         low, high = np.percentile(x, [1, 99])
         return float(high - low)
