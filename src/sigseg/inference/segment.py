@@ -94,19 +94,19 @@ def load_segmenter(
 
     path = resolve_model(None if model is None else str(model))
     runner = load_backend(path, backend, device=device, threads=threads)
-    return Segmenter(runner, model_task(path))
+    return Segmenter(runner, _model_task(path, runner))
 
 
-def model_task(path: str | os.PathLike[str]) -> Task:
+def _model_task(path: Path, runner: Any) -> Task:
     """The task a checkpoint or an exported ONNX file carries (files from before tasks
-    existed: :func:`sigseg.checkpoint.default_task`)."""
+    existed: :func:`sigseg.checkpoint.default_task`). An ONNX file's description is the one
+    its backend already read; a checkpoint's header is read (its ONNX export, if the backend
+    runs one, carries no task)."""
     from sigseg.checkpoint import default_task, read_info
 
-    if Path(path).suffix.lower() != ".onnx":
+    if path.suffix.lower() != ".onnx":
         return read_info(path).task
-    from sigseg.export import read_onnx_description
-
-    description = read_onnx_description(path)
+    description = runner.description
     if "task" in description:
         return Task.from_dict(description["task"], source=f"{path}: task")
     return default_task(int(description["config"]["num_classes"]))
@@ -189,6 +189,7 @@ def segment_source(
     item_names = tuple(names) if per_channel else ("all",)
     masks = _gap_masks(gaps, src.num_samples, len(names), per_channel)
     rows, labels, per_item = [], [], []
+    points = segmenter.task.kind == "events"
     for name, raw, mask in zip(item_names, items, masks, strict=True):
         p = class_probabilities(raw, segmenter.task).astype(np.float32)  # K = 1: [1-p, p]
         found = _decode_around(p, mask, src.fs, segmenter.task)
@@ -198,7 +199,6 @@ def segment_source(
             label[mask] = IGNORE_INDEX
         per_item.append(p)
         labels.append(label)
-        points = segmenter.task.kind == "events"
         rows.extend(_event_row(w, src.fs, name, points) for w in found)
     events = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
     events = events.sort_values(["onset", "channel"], kind="stable").reset_index(drop=True)
