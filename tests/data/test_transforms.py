@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -87,6 +88,13 @@ def test_filters_and_compose_leave_annotations(rec: Record) -> None:
     np.testing.assert_allclose(Normalize("zscore")(rec).signal.std(axis=1), 1.0, rtol=1e-4)
     with pytest.raises(ValueError, match="normalization"):
         Normalize("minmax")
+
+
+def test_center_keeps_units_and_removes_the_level(rec: Record) -> None:
+    shifted = rec.signal * 300.0 + 640.0  # a gaze position in pixels, say
+    out = Normalize("center")(dataclasses.replace(rec, signal=shifted)).signal
+    np.testing.assert_allclose(np.median(out, axis=1), 0.0, atol=1e-3)
+    np.testing.assert_allclose(np.diff(out, axis=1), np.diff(shifted, axis=1), rtol=1e-4, atol=1e-3)
 
 
 AUGMENTATIONS = {

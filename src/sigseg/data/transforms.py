@@ -20,7 +20,7 @@ from scipy import signal as sps
 
 from sigseg.data.record import Record, Wave
 
-NORMALIZATIONS = ("robust", "zscore", "none")
+NORMALIZATIONS = ("robust", "zscore", "center", "none")
 
 
 def resample_ratio(fs_in: float, fs_out: float) -> tuple[int, int]:
@@ -68,10 +68,15 @@ def normalize_signal(x: np.ndarray, method: str = "robust") -> np.ndarray:
 
     ``robust``: subtract the median, divide by the interquartile range / 1.349 (the standard
     deviation of a Gaussian with that IQR), so R peaks and artefacts do not set the scale.
-    ``zscore``: mean and standard deviation. Flat channels are centred but not scaled."""
+    ``zscore``: mean and standard deviation. Flat channels are centred but not scaled.
+    ``center``: subtract the median only, for signals whose scale means something (a gaze
+    position in pixels, whose speed tells a saccade from a pursuit) but whose level does not.
+    ``none``: as read (an accelerometer's level is gravity, which tells postures apart)."""
     x = np.asarray(x, dtype=np.float32)
     if method == "none":
         return x
+    if method == "center":
+        return (x - np.median(x, axis=-1, keepdims=True)).astype(np.float32)
     if method == "robust":
         q1, centre, q3 = np.percentile(x, [25, 50, 75], axis=-1, keepdims=True)
         scale = (q3 - q1) / 1.349

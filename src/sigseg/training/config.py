@@ -13,6 +13,11 @@ import yaml
 from sigseg.atomic import write_text
 from sigseg.models.registry import resolve_config
 
+SCHEDULES: tuple[str, ...] = ("onecycle", "cosine", "constant", "plateau")
+"""Learning-rate schedules: one cycle or cosine over all epochs, a constant rate, or
+``plateau``: the rate falls to 0.3x when the task's monitored score has not improved for two
+epochs (with ``patience``, training to convergence)."""
+
 
 @dataclass
 class TrainConfig:
@@ -32,6 +37,8 @@ class TrainConfig:
     ``noise_data`` (an NSTDB folder) adds real ECG noise to half the ECG training crops, at
     0-24 dB, from the first half of each noise record only (the noise benchmark uses the
     second; :class:`sigseg.tasks.ecg.noise.NstdbNoise`).
+    ``schedule`` is one of :data:`SCHEDULES`; ``patience`` > 0 stops training when the task's
+    monitored score has not improved for that many epochs.
     ``max_minutes`` caps wall time (the comparison's equal-time budget); 0 = no cap.
     """
 
@@ -73,9 +80,9 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.sampling_rate is None and self.reads_ecg:
             self.sampling_rate = self.model_rate()
-        if self.schedule not in ("onecycle", "cosine", "constant"):
+        if self.schedule not in SCHEDULES:
             raise ValueError(
-                f"schedule must be onecycle, cosine or constant, got {self.schedule!r}"
+                f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
             )
         for name in ("batch_size", "epochs"):
             if getattr(self, name) < 1:

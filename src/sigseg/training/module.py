@@ -143,6 +143,15 @@ class SegmentationTask(L.LightningModule):
         )
         if hp.schedule == "constant":
             return optimizer
+        if hp.schedule == "plateau":  # for training to convergence: lower the rate on a stall
+            monitor = self.task.monitor
+            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer, mode="min" if monitor == "val_loss" else "max", factor=0.3, patience=2
+            )
+            return {
+                "optimizer": optimizer,
+                "lr_scheduler": {"scheduler": scheduler, "interval": "epoch", "monitor": monitor},
+            }
         steps = int(self.trainer.estimated_stepping_batches)
         if hp.schedule == "onecycle":
             scheduler = torch.optim.lr_scheduler.OneCycleLR(

@@ -1,0 +1,45 @@
+"""The comparison to convergence of one field (``benchmarks/fields/<field>.yaml``): every model
+trained until validation stops improving, several seeds, scored on the field's test split.
+
+    python benchmarks/fields.py benchmarks/fields/hapt.yaml --out benchmarks/fields/hapt
+
+Finished runs are reused, a killed run resumes from its last checkpoint, and ``results.json``
+is rewritten after every run (see :mod:`sigseg.compare.convergence`). ``--threads`` sets
+PyTorch's intra-op threads; ``--only LABEL`` limits the models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shlex
+import sys
+
+import torch
+
+from sigseg.compare.convergence import read_field_config, run_field
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("field", help="the field's YAML file")
+    parser.add_argument("--out", required=True, help="results folder")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--only", action="append", default=[], help="model label (repeatable)")
+    args = parser.parse_args(argv)
+    config = read_field_config(args.field)
+    if args.only:
+        unknown = sorted(set(args.only) - {m.label for m in config.models})
+        if unknown:
+            parser.error(f"--only: no model labelled {', '.join(unknown)} in {args.field}")
+        config = dataclasses.replace(
+            config, models=tuple(m for m in config.models if m.label in args.only)
+        )
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    command = shlex.join(["python", "benchmarks/fields.py", *(argv or sys.argv[1:])])
+    run_field(config, args.out, command=command, log=lambda line: print(line, flush=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,357 @@
+"""The comparison to convergence, on any field: every model of a field trained with one recipe
+until its validation score stops improving, for several seeds, then scored on the field's test
+split and measured for cost.
+
+A field is a YAML file (``benchmarks/fields/<field>.yaml``)::
+
+    name: hapt                           # the field's name in tables
+    data: ../../configs/datasets/hapt.yaml  # a manifest or data folder, or "ludb"
+    seeds: [0, 1, 2]
+    recipe: {sampling_rate: 50, crop_seconds: 40.96, epochs: 60, patience: 6,
+             schedule: plateau, lr: 0.001}   # TrainConfig values shared by every run
+    models:                              # label -> registry name and options
+      unet: {model: unet}
+      hybrid: {model: hybrid, options: {window: 64}}
+
+Paths are relative to the YAML file. Every run lives in ``<out>/runs/<label>-seed<k>/``:
+``train/`` (the training folder, resumed from its last Lightning checkpoint after a crash),
+``curve.json`` (validation score against epochs and training seconds, written every epoch)
+and ``run.json`` (written when the run is scored). A run whose ``run.json`` holds the same
+fingerprint (model, seed, recipe, data) is never redone: the benchmark resumes across
+sessions.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import yaml
+
+from sigseg.atomic import write_text
+from sigseg.compare.aggregate import aggregate, flatten
+from sigseg.compare.config import fingerprint
+
+Log = Callable[[str], None]
+FIELD_KEYS = ("name", "data", "data_root", "seeds", "recipe", "models", "test_split")
+RESERVED = ("model", "model_options", "seed", "out_dir", "data", "data_root")
+
+
+@dataclass(frozen=True)
+class FieldModel:
+    """One compared model: its label in tables, registry name and options."""
+
+    label: str
+    model: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FieldConfig:
+    """A field's comparison (see the module docstring for the YAML form)."""
+
+    name: str
+    data: str
+    models: tuple[FieldModel, ...]
+    recipe: Mapping[str, Any]
+    seeds: tuple[int, ...] = (0, 1, 2)
+    data_root: str | None = None
+    test_split: str = "test"
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise ValueError(f"field {self.name!r}: give at least one model")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"field {self.name!r}: seeds must be distinct and non-empty")
+        reserved = sorted(set(RESERVED) & set(self.recipe))
+        if reserved:
+            raise ValueError(f"field {self.name!r}: recipe cannot set {', '.join(reserved)}")
+        if int(self.recipe.get("patience", 0)) < 1:
+            raise ValueError(f"field {self.name!r}: recipe needs patience >= 1 (early stopping)")
+
+    @property
+    def is_ecg(self) -> bool:
+        return self.data == "ludb"
+
+
+def read_field_config(path: str | Path) -> FieldConfig:
+    """Read a field's YAML file; an unknown key is an error naming the file."""
+    path = Path(path)
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise ValueError(f"{path}: cannot read field config ({err})") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{path}: a field config is a mapping")
+    unknown = sorted(set(values) - set(FIELD_KEYS))
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) {', '.join(unknown)}")
+    data = str(values.get("data", ""))
+    if data != "ludb":
+        data = str((path.parent / data).resolve())
+    models = tuple(
+        FieldModel(label, str(spec["model"]), dict(spec.get("options") or {}))
+        for label, spec in (values.get("models") or {}).items()
+    )
+    return FieldConfig(
+        name=str(values.get("name", path.stem)),
+        data=data,
+        models=models,
+        recipe=dict(values.get("recipe") or {}),
+        seeds=tuple(int(s) for s in values.get("seeds", (0, 1, 2))),
+        data_root=values.get("data_root"),
+        test_split=str(values.get("test_split", "test")),
+    )
+
+
+class EpochClock(L.Callback):
+    """Writes ``curve.json`` after every validation: epoch, wall seconds of training so far
+    (validation included; kept across a resume through the Lightning checkpoint, which
+    Lightning saves after this callback has run) and the task's monitored score."""
+
+    def __init__(self, path: Path, monitor: str) -> None:
+        self.path, self.monitor = path, monitor
+        self.elapsed = 0.0
+        self.points: list[dict[str, float]] = []
+        self._base, self._start = 0.0, time.perf_counter()
+
+    def on_fit_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self._base, self._start = self.elapsed, time.perf_counter()
+
+    def on_validation_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
+            return
+        self.elapsed = self._base + time.perf_counter() - self._start
+        score = float(trainer.callback_metrics[self.monitor])
+        epoch = trainer.current_epoch + 1
+        self.points = [p for p in self.points if p["epoch"] < epoch]
+        self.points.append({"epoch": epoch, "seconds": round(self.elapsed, 2), "score": score})
+        write_json(self.path, self.points)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"elapsed": self.elapsed, "points": self.points}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.elapsed = self._base = float(state["elapsed"])
+        self.points = list(state["points"])
+
+
+def write_json(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text(path, json.dumps(value, indent=2, allow_nan=False) + "\n")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def run_id(model: FieldModel, seed: int) -> str:
+    return f"{model.label}-seed{seed}"
+
+
+def _fingerprint(config: FieldConfig, model: FieldModel, seed: int) -> str:
+    return fingerprint(
+        {
+            "model": [model.model, dict(model.options)],
+            "seed": seed,
+            "recipe": dict(config.recipe),
+            "data": [config.data, config.data_root, config.test_split],
+        }
+    )
+
+
+def train_run(config: FieldConfig, model: FieldModel, seed: int, run_dir: Path) -> dict[str, Any]:
+    """Train one run to convergence (resuming a killed one from its last checkpoint)."""
+    from sigseg.training import TrainConfig, train
+
+    train_dir = run_dir / "train"
+    cfg = TrainConfig.from_dict(
+        {
+            **dict(config.recipe),
+            "model": model.model,
+            "model_options": dict(model.options),
+            "seed": seed,
+            "data": config.data,
+            "data_root": config.data_root,
+            "out_dir": str(train_dir),
+            "progress": False,
+        }
+    )
+    last = train_dir / "checkpoints" / "last.ckpt"
+    resume = last if last.is_file() else None
+    monitor = "val_strict_f1" if config.is_ecg else _task_monitor(config)
+    clock = EpochClock(run_dir / "curve.json", monitor)
+    result = train(cfg, resume=resume, callbacks=[clock])
+    return {
+        "seconds": clock.elapsed,
+        "epochs": len(clock.points),
+        "best_epoch": _best_epoch(clock.points),
+        "best_val": result.best_score,
+        "monitor": result.monitor,
+    }
+
+
+def _task_monitor(config: FieldConfig) -> str:
+    from sigseg.data.dataset import open_dataset
+
+    return open_dataset(config.data).task.monitor
+
+
+def _best_epoch(points: Sequence[Mapping[str, float]]) -> int:
+    return int(max(points, key=lambda p: p["score"])["epoch"]) if points else 0
+
+
+def score_run(config: FieldConfig, checkpoint: Path) -> tuple[dict[str, Any], dict[str, float]]:
+    """The test split's scores (the task's metrics, or BENCHMARK.md's for ECG) and the
+    inference speed measured while scoring (seconds of signal per second, one thread pool)."""
+    from sigseg.inference.segment import load_segmenter
+
+    segmenter = load_segmenter(checkpoint)
+    if config.is_ecg:
+        from sigseg.tasks.ecg.evaluation import evaluate_model
+        from sigseg.tasks.ecg.ludb import load_ludb
+
+        records = load_ludb(config.data_root, split=config.test_split, mode="multi")
+        start = time.perf_counter()
+        result = evaluate_model(segmenter.backend, records).result()
+    else:
+        from sigseg.data.dataset import open_dataset
+        from sigseg.evaluation import score_segmenter
+
+        records = open_dataset(config.data).records(config.test_split)
+        if not records:
+            raise ValueError(f"the {config.test_split} split of {config.data} has no recordings")
+        start = time.perf_counter()
+        result = score_segmenter(segmenter, records, segmenter.task).result()
+    seconds = time.perf_counter() - start
+    signal = sum(
+        r.num_samples / r.fs * (r.signal.shape[0] if config.is_ecg else 1) for r in records
+    )
+    return result, {"seconds": seconds, "signal_seconds": signal, "realtime": signal / seconds}
+
+
+def headline(config: FieldConfig, result: Mapping[str, Any]) -> float:
+    """The field's one accuracy number: strict macro-F1 for ECG, sample macro-F1 otherwise."""
+    if config.is_ecg:
+        return float(result["boundaries"]["strict"]["macro_f1"])
+    return float(result["samples"]["macro_f1"])
+
+
+def execute_run(config: FieldConfig, model: FieldModel, seed: int, out: Path, log: Log) -> dict:
+    """Train, score and profile one run, or return its finished ``run.json``."""
+    from sigseg.checkpoint import load_checkpoint
+    from sigseg.models.profile import profile_model
+
+    run_dir = out / "runs" / run_id(model, seed)
+    fp = _fingerprint(config, model, seed)
+    saved = _read_json(run_dir / "run.json")
+    if saved and saved.get("fingerprint") == fp:
+        log("  finished run found, reused")
+        return saved
+    best = run_dir / "train" / "best.safetensors"
+    trained = _read_json(run_dir / "train.json")
+    if not (trained and trained.pop("fingerprint", None) == fp and best.is_file()):
+        trained = train_run(config, model, seed, run_dir)
+        write_json(run_dir / "train.json", {**trained, "fingerprint": fp})
+    result, speed = score_run(config, best)
+    net, _ = load_checkpoint(best)
+    run = {
+        "run_id": run_id(model, seed),
+        "label": model.label,
+        "model": model.model,
+        "options": dict(model.options),
+        "seed": seed,
+        "fingerprint": fp,
+        "train": trained,
+        "profile": profile_model(net, model.label).to_dict(),
+        "inference": speed,
+        "score": headline(config, result),
+        "evaluation": result,
+    }
+    write_json(run_dir / "run.json", _finite(run))
+    log(
+        f"  test score {run['score']:.3f} after {trained['epochs']} epochs "
+        f"({trained['seconds'] / 60:.1f} min; best epoch {trained['best_epoch']})"
+    )
+    return run
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: undefined scores become null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def summarize(config: FieldConfig, runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Mean and SD over seeds per model: the headline score, every flattened test metric, the
+    training time and epochs, inference speed, and the (seed-independent) profile."""
+    models: dict[str, Any] = {}
+    for model in config.models:
+        done = [r for r in runs if r["label"] == model.label]
+        if not done:
+            continue
+        rows = [
+            {
+                "score": r["score"],
+                **flatten({"test": r["evaluation"]}),
+                "train.seconds": r["train"]["seconds"],
+                "train.epochs": r["train"]["epochs"],
+                "train.best_epoch": r["train"]["best_epoch"],
+                "inference.realtime": r["inference"]["realtime"],
+            }
+            for r in done
+        ]
+        stats = aggregate(rows)
+        models[model.label] = {
+            "model": model.model,
+            "seeds": sorted(r["seed"] for r in done),
+            "profile": done[0]["profile"],
+            "metrics": {k: v.to_dict() for k, v in stats.items()},
+        }
+    return models
+
+
+def run_field(config: FieldConfig, out: str | Path, *, command: str = "", log: Log = print) -> Path:
+    """Every run of the field, seed-major (each model's first seed, then the second...), with
+    ``results.json`` rewritten after each run; returns its path. A failed run is logged and the
+    others go on."""
+    out = Path(out)
+    runs: list[dict[str, Any]] = []
+    failed: list[dict[str, str]] = []
+    plan = [(model, seed) for seed in config.seeds for model in config.models]
+    results = out / "results.json"
+    for i, (model, seed) in enumerate(plan, 1):
+        log(f"[{i}/{len(plan)}] {config.name}: {model.label} seed {seed}")
+        try:
+            runs.append(execute_run(config, model, seed, out, log))
+        except Exception as err:  # one failed run must not stop the others
+            failed.append({"run_id": run_id(model, seed), "error": f"{type(err).__name__}: {err}"})
+            log(f"  FAILED: {failed[-1]['error']}")
+        write_json(
+            results,
+            _finite(
+                {
+                    "field": config.name,
+                    "command": command,
+                    "recipe": dict(config.recipe),
+                    "seeds": list(config.seeds),
+                    "planned": [run_id(m, s) for m, s in plan],
+                    "failed": failed,
+                    "models": summarize(config, runs),
+                }
+            ),
+        )
+    return results
