@@ -5,13 +5,16 @@ output. This module finds the recordings, reads their labels, infers the task an
 :mod:`sigseg.data.manifest`, and the split rules are in :mod:`sigseg.data.splits`.
 
 **Folder convention.** Every signal file under the folder (recursively; WFDB ``.hea``, EDF/BDF,
-WAV/FLAC, CSV/TSV, NumPy; hidden folders, ``<stem>_events.tsv`` sidecars and BIDS side tables
-such as ``participants.tsv`` are skipped) is a recording named by its path relative to the
-folder without the extension (``sub-01/night1``). Its labels come from the first of:
+WAV/FLAC, CSV/TSV, ARFF, NumPy, and gzip-compressed CSV/TSV/ARFF; hidden folders,
+``<stem>_events.tsv`` sidecars and BIDS side tables such as ``participants.tsv`` are skipped)
+is a recording named by its path relative to the folder without the extension
+(``sub-01/night1``). A manifest's ``parts`` instead make each recording of several files
+joined as channels, named by the text its ``{name}`` stands for. Its labels come from the
+first of:
 
 1. the manifest's ``events`` table (rows whose ``recording`` is the name);
 2. a sidecar ``<stem>_events.tsv`` beside it (see :func:`~sigseg.data.events.read_events_tsv`);
-3. a label column of a CSV/TSV signal (``label``, or the manifest's ``label_column``);
+3. a label column of a CSV/TSV or ARFF signal (``label``, or the manifest's ``label_column``);
 4. WFDB annotations ``<record>.<annotator>`` (the manifest's ``annotator``);
 5. the EDF+ annotations of an EDF file.
 
@@ -25,6 +28,7 @@ folder without the extension (``sub-01/night1``). Its labels come from the first
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,16 +43,19 @@ from sigseg.data.events import (
     events_to_labels,
     read_edf_events,
     read_events_tsv,
+    read_sample_intervals,
     read_wfdb_events,
 )
-from sigseg.data.manifest import Spec, read_spec, with_overrides
+from sigseg.data.manifest import EventsTable, Spec, read_spec, with_overrides
 from sigseg.data.readers import (
     FORMATS,
     ChannelSelection,
-    csv_columns,
+    JoinedReader,
+    SignalReader,
     open_signal,
-    read_label_column,
     signal_format,
+    signal_stem,
+    signal_suffix,
 )
 from sigseg.data.record import Record
 from sigseg.data.splits import SPLITS, split_recordings
@@ -131,14 +138,50 @@ class SegDataset:
 
 
 def _signal_files(spec: Spec) -> dict[str, Path]:
-    """Recording name -> signal file, for every recording of the data set."""
+    """Recording name -> signal file (the first part's, for ``parts``), for every recording of
+    the data set but those ``exclude`` names."""
+    names = _part_files(spec) if spec.parts else _named_files(spec)
+    for pattern in spec.exclude:
+        matched = [name for name in names if fnmatch.fnmatchcase(name, pattern)]
+        if not matched:
+            raise ValueError(f"{spec.source}: exclude: {pattern!r} matches no recording")
+        for name in matched:
+            del names[name]
+    if not names:
+        raise ValueError(f"{spec.source}: no signal files found under {spec.root}")
+    return dict(sorted(names.items()))
+
+
+def _part_files(spec: Spec) -> dict[str, Path]:
+    """Recording name -> first part's file: the names the first pattern's ``{name}`` matches,
+    each checked to have every other part."""
+    first = next(iter(spec.parts.values()))
+    head, tail = first.split("{name}")
+    shape = re.compile(re.escape(head) + "([^/]+)" + re.escape(tail) + "$")
+    names: dict[str, Path] = {}
+    for file in sorted(spec.root.glob(first.replace("{name}", "*"))):
+        match = shape.match(file.relative_to(spec.root).as_posix())
+        if match and file.is_file():
+            names[match.group(1)] = file
+    if not names:
+        raise ValueError(f"{spec.source}: parts: {first!r} matches no file under {spec.root}")
+    for name in names:
+        for part, pattern in spec.parts.items():
+            file = spec.root / pattern.replace("{name}", name)
+            if not file.is_file():
+                raise ValueError(f"{file}: no such file (part {part} of recording {name!r})")
+    return names
+
+
+def _named_files(spec: Spec) -> dict[str, Path]:
+    """Recording name (path under the root without extension) -> signal file."""
     if spec.recordings:
         files = [f for pattern in spec.recordings for f in _matches(spec, pattern)]
     else:
         files = [
             f
             for f in sorted(spec.root.rglob("*"))
-            if f.suffix.lower() in FOLDER_SUFFIXES and _is_signal(f, spec)
+            if signal_suffix(f) in FOLDER_SUFFIXES and _is_signal(f, spec)
         ]
     names: dict[str, Path] = {}
     for file in files:
@@ -148,9 +191,7 @@ def _signal_files(spec: Spec) -> dict[str, Path]:
                 f"{spec.source}: two files make recording {name!r}: {names[name]} and {file}"
             )
         names[name] = file
-    if not names:
-        raise ValueError(f"{spec.source}: no signal files found under {spec.root}")
-    return dict(sorted(names.items()))
+    return names
 
 
 def _matches(spec: Spec, pattern: str) -> list[Path]:
@@ -173,19 +214,19 @@ def _is_signal(path: Path, spec: Spec) -> bool:
     return (
         not any(part.startswith(".") for part in parts)
         and not NOT_SIGNALS.search(path.name)
-        and (spec.events is None or path.resolve() != spec.events.resolve())
+        and (spec.events is None or path.resolve() != spec.events.file.resolve())
         and path.is_file()
-        and path.suffix.lower() in SIGNAL_SUFFIXES
+        and signal_suffix(path) in SIGNAL_SUFFIXES
     )
 
 
 def _name(path: Path, spec: Spec) -> str:
-    """``sub-01/night1`` for ``<root>/sub-01/night1.edf``."""
+    """``sub-01/night1`` for ``<root>/sub-01/night1.edf`` (or ``night1.csv.gz``)."""
     try:
         relative = path.relative_to(spec.root)
     except ValueError:
         raise ValueError(f"{spec.source}: {path} is not under the root {spec.root}") from None
-    return relative.with_suffix("").as_posix()
+    return relative.with_name(signal_stem(relative)).as_posix()
 
 
 # --- reading one recording -----------------------------------------------------------------------
@@ -205,30 +246,63 @@ class _Loaded:
 
 
 def _load(name: str, path: Path, spec: Spec, table: pd.DataFrame | None) -> _Loaded:
-    with open_signal(path, spec.fs, spec.channels, label_column=spec.label_column) as reader:
+    with _open(name, path, spec) as reader:
         record = reader.to_record()
+        sample_labels = reader.sample_labels
     record.name = name
     record.metadata["path"] = str(path)
-    events, labels_from = _events_of(name, path, record.fs, spec, table)
+    events, labels_from = _events_of(name, path, record.fs, spec, table, sample_labels)
     if events is None:
         return _Loaded(name, path, record, None, labels_from, frozenset())
     source_labels = frozenset(str(label) for label in events["label"])
     return _Loaded(name, path, record, _relabel(events, spec.label_map), labels_from, source_labels)
 
 
+def _open(name: str, path: Path, spec: Spec) -> SignalReader:
+    """The recording's signal: its file, or its ``parts`` joined (channels selected after)."""
+    if not spec.parts:
+        return _open_file(path, spec, spec.channels)
+    readers: dict[str, SignalReader] = {}
+    try:
+        for part, pattern in spec.parts.items():
+            readers[part] = _open_file(spec.root / pattern.replace("{name}", name), spec, None)
+        return JoinedReader(readers, name, spec.channels)
+    except BaseException:
+        for reader in readers.values():
+            reader.close()
+        raise
+
+
+def _open_file(path: Path, spec: Spec, channels: ChannelSelection | None) -> SignalReader:
+    return open_signal(
+        path,
+        spec.fs,
+        channels,
+        label_column=spec.label_column,
+        time_unit=spec.time_unit,
+        column_names=spec.column_names,
+    )
+
+
 def _events_of(
-    name: str, path: Path, fs: float, spec: Spec, table: pd.DataFrame | None
+    name: str,
+    path: Path,
+    fs: float,
+    spec: Spec,
+    table: pd.DataFrame | None,
+    sample_labels: np.ndarray | None,
 ) -> tuple[pd.DataFrame | None, str]:
     """The recording's events from the first source that has them (see the module doc)."""
     fmt = signal_format(path)
     if table is not None and (table["recording"] == name).any():
-        return table[table["recording"] == name], f"{spec.events} (recording {name})"
-    sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
+        rows = table[table["recording"] == name]
+        assert spec.events is not None
+        return _in_seconds(rows, spec.events, fs), f"{spec.events.file} (recording {name})"
+    sidecar = path.with_name(signal_stem(path) + SIDECAR_SUFFIX)
     if sidecar.is_file():
         return read_events_tsv(sidecar), str(sidecar)
-    if fmt == "csv" and spec.label_column in csv_columns(path):
-        values = read_label_column(path, spec.label_column)
-        return _column_events(values, fs), f"{path} (column {spec.label_column})"
+    if sample_labels is not None:
+        return _column_events(sample_labels, fs), f"{path} (column {spec.label_column})"
     if fmt == "wfdb" and spec.annotator:
         annotations = path.with_suffix(f".{spec.annotator}")
         if annotations.is_file():
@@ -263,16 +337,16 @@ def _relabel(events: pd.DataFrame, label_map: Mapping[str, str | None]) -> pd.Da
 
 def _no_labels(item: _Loaded, spec: Spec) -> str:
     """Why a recording has no labels, naming each source looked for."""
-    looked = [f"no {item.path.stem}{SIDECAR_SUFFIX} beside it"]
+    looked = [f"no {signal_stem(item.path)}{SIDECAR_SUFFIX} beside it"]
     fmt = signal_format(item.path)
-    if fmt == "csv":
+    if fmt in ("csv", "arff"):
         looked.append(f"no {spec.label_column!r} column")
     elif fmt == "wfdb":
         looked.append(f"no .{spec.annotator} annotations" if spec.annotator else "no annotator")
     elif fmt == "edf":
         looked.append("no EDF+ annotations")
     if spec.events is not None:
-        looked.append(f"no rows in {spec.events.name}")
+        looked.append(f"no rows in {spec.events.file.name}")
     return (
         f"{item.path}: recording {item.name!r} has no labels ({', '.join(looked)}); "
         "set unlabelled: allow in a manifest to keep it out of training"
@@ -280,19 +354,58 @@ def _no_labels(item: _Loaded, spec: Spec) -> str:
 
 
 def _read_table(spec: Spec, names: Sequence[str]) -> pd.DataFrame | None:
-    """The manifest's events table, each row's recording checked against ``names``."""
+    """The manifest's events table with a ``recording`` column, each row's recording checked
+    against ``names`` (rows of recordings the manifest excludes are kept out). Intervals
+    given in samples stay in samples here (see :func:`_in_seconds`)."""
     if spec.events is None:
         return None
-    table = read_events_tsv(spec.events)
+    events = spec.events
+    if events.samples is None and events.columns is None:
+        table = read_events_tsv(events.file)
+    elif events.samples is None:
+        raise ValueError(f"{events.file}: a table without a header row needs samples columns")
+    else:
+        span = events.samples
+        table = read_sample_intervals(
+            events.file, events.columns, span.start, span.end, span.first, span.inclusive
+        )
+    if events.recording is not None:
+        table["recording"] = _recording_names(table, events)
     if "recording" not in table.columns:
-        raise ValueError(f"{spec.events}: no recording column (it covers many recordings)")
+        raise ValueError(f"{events.file}: no recording column (it covers many recordings)")
+    excluded = table["recording"].map(
+        lambda name: any(fnmatch.fnmatchcase(name, p) for p in spec.exclude)
+    )
+    table = table[~excluded.astype(bool)]
     unknown = table.loc[~table["recording"].isin(list(names)), "recording"]
     if len(unknown):
         raise ValueError(
-            f"{spec.events}: row {unknown.index[0]}: recording {unknown.iloc[0]!r} is not in the "
-            f"data set (names are paths under the root without extension)"
+            f"{events.file}: row {unknown.index[0]}: recording {unknown.iloc[0]!r} is not in the "
+            f"data set (names are paths under the root without extension, or parts' {{name}})"
         )
     return table
+
+
+def _recording_names(table: pd.DataFrame, events: EventsTable) -> list[str]:
+    """Each row's recording by the ``recording`` pattern over its cells."""
+    assert events.recording is not None
+    names = []
+    for row, cells in zip(table.index, table.astype(str).to_dict("records"), strict=True):
+        try:
+            names.append(events.recording.format(**cells))
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"{events.file}: row {row}: recording pattern {events.recording!r} does not "
+                f"apply ({type(exc).__name__}: {exc}; columns: {', '.join(table.columns)})"
+            ) from None
+    return names
+
+
+def _in_seconds(rows: pd.DataFrame, events: EventsTable, fs: float) -> pd.DataFrame:
+    """Rows of the events table with onsets and durations in seconds at ``fs`` Hz."""
+    if events.samples is None:
+        return rows
+    return rows.assign(onset=rows["onset"] / fs, duration=rows["duration"] / fs)
 
 
 # --- checks across recordings ------------------------------------------------------------------

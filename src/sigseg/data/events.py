@@ -41,6 +41,7 @@ __all__ = [
     "events_to_labels",
     "read_edf_events",
     "read_events_tsv",
+    "read_sample_intervals",
     "read_wfdb_events",
     "write_events_tsv",
 ]
@@ -166,6 +167,92 @@ def _label(cell: str, path: Path, row: int) -> str:
     if text.lower() in ("", MISSING):
         raise ValueError(f"{path}: row {row}: the event has no label")
     return text
+
+
+def read_sample_intervals(
+    path: str | Path,
+    columns: Sequence[str] | None,
+    start: str,
+    end: str,
+    first: int = 0,
+    inclusive: bool = True,
+    label: str = "label",
+) -> pd.DataFrame:
+    """Read a table of labelled intervals given in samples (tab-, comma- or space-separated;
+    ``columns`` names the columns of a file without a header row) as an events frame whose
+    ``onset`` and ``duration`` are in **samples**: ``onset`` counts from the recording's first
+    sample, which the table calls ``first`` (``1`` for MATLAB-style tables), and an interval
+    runs from its ``start`` to its ``end`` column, ``end`` included when ``inclusive``.
+    Divide both by the rate to get seconds. Other columns are kept as text.
+
+    A missing column, a cell that is not a whole number, an interval that ends before it
+    starts or starts before ``first``, or an empty label is an error naming the file and row.
+
+    >>> import tempfile
+    >>> table = Path(tempfile.mkdtemp()) / "labels.txt"
+    >>> _ = table.write_text("1 5 7 136 200\n1 5 8 201 260\n")
+    >>> frame = read_sample_intervals(table, ["exp", "user", "label", "start", "end"],
+    ...                               "start", "end", first=1)
+    >>> frame[["onset", "duration", "label", "user"]].values.tolist()
+    [[135.0, 65.0, '7', '5'], [200.0, 60.0, '8', '5']]
+    """
+    path = Path(path)
+    raw = _read_delimited(path, columns)
+    missing = [c for c in (start, end, label) if c not in raw.columns]
+    if missing:
+        raise ValueError(
+            f"{path}: no column(s) {', '.join(missing)} (columns: {', '.join(raw.columns)})"
+        )
+    rows = range(1, len(raw) + 1)
+    starts = [_whole(v, path, n, start) for n, v in zip(rows, raw[start], strict=True)]
+    ends = [_whole(v, path, n, end) for n, v in zip(rows, raw[end], strict=True)]
+    labels = [_label(v, path, n) for n, v in zip(rows, raw[label], strict=True)]
+    for n, (a, b) in enumerate(zip(starts, ends, strict=True), start=1):
+        if a < first:
+            raise ValueError(f"{path}: row {n}: {start} {a} is before the first sample {first}")
+        if b < a or (b == a and not inclusive):
+            raise ValueError(f"{path}: row {n}: {end} {b} is before {start} {a}")
+    onset = np.asarray(starts, dtype=np.float64) - first
+    duration = np.asarray(ends, dtype=np.float64) - np.asarray(starts) + int(inclusive)
+    frame = events_frame(onset, duration, labels)
+    for column in raw.columns:
+        if column not in (start, end, label):
+            frame[column] = raw[column].to_numpy()
+    return frame
+
+
+def _read_delimited(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
+    """A tab-, comma- or whitespace-separated table as text cells: the first row names the
+    columns unless ``columns`` does."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason})") from exc
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise ValueError(f"{path}: the file is empty")
+    delimiter = next((d for d in ("\t", ",") if d in lines[0]), None)
+    rows = [[c.strip() for c in ln.split(delimiter)] for ln in lines]
+    header, body = (list(columns), rows) if columns is not None else (rows[0], rows[1:])
+    for n, row in enumerate(body, start=1):
+        if len(row) != len(header):
+            raise ValueError(f"{path}: row {n} has {len(row)} cells, the columns {len(header)}")
+    return pd.DataFrame(body, columns=header, dtype=str)
+
+
+def _whole(cell: str, path: Path, row: int, column: str) -> int:
+    """A sample-index cell as an integer (``12`` or ``12.0``)."""
+    try:
+        value = float(cell)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not value.is_integer():
+        raise ValueError(f"{path}: row {row}: {column} {cell!r} is not a whole number of samples")
+    return int(value)
 
 
 def write_events_tsv(frame: pd.DataFrame, path: str | Path) -> None:

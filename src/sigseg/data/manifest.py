@@ -4,9 +4,17 @@ a :class:`Spec` (what to read and how), which a folder without a manifest gets a
 **Manifest** (YAML; relative paths are relative to the manifest's folder; an unknown key
 anywhere is an error)::
 
+    base: ../sleep.yaml        # another manifest this one extends: its keys, these replacing
+                               # them (its relative paths stay relative to its own folder)
     root: data                 # folder of the recordings (default: the manifest's folder)
     recordings: ["**/*.edf"]   # glob patterns under root (default: every signal file)
+    exclude: ["sub-03/*"]      # recording names (shell patterns) left out of the data set
+    parts:                     # instead of recordings: one recording = several files of equal
+      acc: raw/acc_{name}.txt  #   length joined as channels <part>_<channel>; {name} (no
+      gyro: raw/gyro_{name}.txt  # slash) is the recording's name, the first part finds them
     fs: 100                    # Hz; files that store a rate must agree
+    time_unit: us              # unit of a CSV/ARFF time column: s (default), ms, us, ns
+    column_names: [x, y, z]    # names of a CSV/TSV file's columns when it has no header row
     channels: [EEG Fpz-Cz, 1]  # names or 0-based indices, in model input order
     classes: [W, N1, N2, N3, R]  # output order (default: the labels found, sorted)
     label_map: {N4: N3, "Sleep stage ?": null}  # rename or merge; null = unlabelled
@@ -14,7 +22,14 @@ anywhere is an error)::
     gaps: unlabelled           # background | unlabelled: samples no event covers
     label_column: stage        # the per-sample label column of CSV/TSV signals
     annotator: atr             # WFDB annotation file suffix
-    events: all_events.tsv     # one events table with a recording column
+    events: all_events.tsv     # one events table with a recording column, or a table
+                               # described: columns of a header-less file, how a row names its
+                               # recording (a format string over its cells) and intervals in
+                               # samples (end inclusive unless inclusive: false; first = the
+                               # index of a recording's first sample)
+    # events: {file: labels.txt, columns: [exp, user, label, start, end],
+    #          recording: "exp{exp:0>2}_user{user:0>2}",
+    #          samples: {start: start, end: end, first: 1}}
     subject: '^(\\w+)_night'   # regex, one group: the subject id in a name (default: BIDS sub-)
     unlabelled: allow          # recordings without labels go only in "all" (default: error)
     task: {name: sleep, min_duration_s: {N1: 30}, merge_gap_s: 0, tolerance_s: 15,
@@ -39,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sigseg.data.readers import LABEL_COLUMN, ChannelSelection
+from sigseg.data.readers import LABEL_COLUMN, TIME_UNITS, ChannelSelection
 from sigseg.tasks.base import LABEL_KINDS
 
 __all__ = [
@@ -47,9 +62,11 @@ __all__ = [
     "GROUPINGS",
     "MANIFEST_SUFFIXES",
     "TASK_RULES",
+    "EventsTable",
     "ExplicitSplits",
     "KFold",
     "LeaveOut",
+    "SampleSpan",
     "Spec",
     "SplitRule",
     "read_spec",
@@ -97,13 +114,41 @@ SplitRule = ExplicitSplits | KFold | LeaveOut | None
 
 
 @dataclass(frozen=True)
+class SampleSpan:
+    """Where an events table gives each interval in samples: the columns of its first and
+    last sample, the index of a recording's first sample (``1`` for MATLAB-style tables) and
+    whether the last is inclusive."""
+
+    start: str
+    end: str
+    first: int = 0
+    inclusive: bool = True
+
+
+@dataclass(frozen=True)
+class EventsTable:
+    """An events table for many recordings: the file, the names of its columns when it has no
+    header row, how a row names its recording (a ``str.format`` pattern over its cells;
+    ``None``: its ``recording`` column) and, when intervals are in samples, their columns."""
+
+    file: Path
+    columns: tuple[str, ...] | None = None
+    recording: str | None = None
+    samples: SampleSpan | None = None
+
+
+@dataclass(frozen=True)
 class Spec:
     """What to read and how: a manifest's contents, or a folder's defaults."""
 
     source: Path
     root: Path
     recordings: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    parts: Mapping[str, str] = field(default_factory=dict)
     fs: float | None = None
+    time_unit: str = "s"
+    column_names: tuple[str, ...] | None = None
     channels: tuple[str | int, ...] | None = None
     classes: tuple[str, ...] | None = None
     label_map: Mapping[str, str | None] = field(default_factory=dict)
@@ -111,7 +156,7 @@ class Spec:
     gaps: str | None = None
     label_column: str = LABEL_COLUMN
     annotator: str | None = None
-    events: Path | None = None
+    events: EventsTable | None = None
     subject: str | None = None
     unlabelled: str = "error"
     task: Mapping[str, Any] = field(default_factory=dict)
@@ -128,7 +173,7 @@ def read_spec(path: Path) -> Spec:
     raise ValueError(f"{path}: a data set is a folder or a YAML manifest (.yaml, .yml)")
 
 
-def _read_manifest(path: Path) -> Spec:
+def _read_manifest(path: Path, extending: tuple[Path, ...] = ()) -> Spec:
     import yaml
 
     try:
@@ -138,13 +183,31 @@ def _read_manifest(path: Path) -> Spec:
         raise ValueError(f"{path}: not valid YAML ({first})") from exc
     if not isinstance(values, dict):
         raise ValueError(f"{path}: a manifest is a mapping of keys, got {type(values).__name__}")
-    _check_keys(values, _MANIFEST_KEYS, path, "")
+    _check_keys(values, [*_MANIFEST_KEYS, "base"], path, "")
     here = path.parent
     parsed = {
-        key: _MANIFEST_KEYS[key](value, _Where(path, key, here)) for key, value in values.items()
+        key: _MANIFEST_KEYS[key](value, _Where(path, key, here))
+        for key, value in values.items()
+        if key != "base"
     }
-    root = parsed.pop("root", here)
-    return Spec(source=path, root=root, **parsed)
+    if "base" in values:
+        base = _base(values["base"], _Where(path, "base", here), (*extending, path.resolve()))
+        spec = dataclasses.replace(base, source=path, **parsed)
+    else:
+        spec = Spec(source=path, root=parsed.pop("root", here), **parsed)
+    if spec.parts and spec.recordings:
+        raise ValueError(f"{path}: use recordings or parts, not both")
+    return spec
+
+
+def _base(value: Any, where: _Where, extending: tuple[Path, ...]) -> Spec:
+    """The manifest ``value`` names, read as the base of the one being read."""
+    base = _file(value, where)
+    if base.resolve() in extending:
+        raise where.error(f"{base} extends itself (through {', '.join(map(str, extending))})")
+    if base.suffix.lower() not in MANIFEST_SUFFIXES:
+        raise where.error(f"{base} is not a YAML manifest (.yaml, .yml)")
+    return _read_manifest(base, extending)
 
 
 @dataclass(frozen=True)
@@ -233,6 +296,65 @@ def _choice(options: Sequence[str]) -> Callable[[Any, _Where], str]:
     return parse
 
 
+def _names(value: Any, where: _Where) -> tuple[str, ...]:
+    names = _texts(value, where)
+    if len(set(names)) != len(names):
+        raise where.error(f"names must be unique: {list(names)}")
+    return names
+
+
+def _parts(value: Any, where: _Where) -> dict[str, str]:
+    if not isinstance(value, dict) or not value:
+        raise where.error(f"expected a mapping part -> file pattern with {{name}}, got {value!r}")
+    parts = {}
+    for part, pattern in value.items():
+        text = _text(pattern, where.child(str(part)))
+        if not re.fullmatch(r"[A-Za-z0-9]+", str(part)):
+            raise where.error(f"part names are letters and digits (they prefix channels): {part!r}")
+        if text.count("{name}") != 1 or text.replace("{name}", "").count("{") > 0:
+            raise where.child(str(part)).error(f"needs {{name}} exactly once, got {text!r}")
+        if Path(text).is_absolute():
+            raise where.child(str(part)).error(f"{text!r} must be relative to the root")
+        parts[str(part)] = text
+    return parts
+
+
+def _events(value: Any, where: _Where) -> EventsTable:
+    if not isinstance(value, dict):
+        return EventsTable(_file(value, where))
+    _check_keys(value, ("file", "columns", "recording", "samples"), where.manifest, where.key)
+    if "file" not in value:
+        raise where.error("needs the file of the table")
+    samples = value.get("samples")
+    return EventsTable(
+        file=_file(value["file"], where.child("file")),
+        columns=_names(value["columns"], where.child("columns")) if "columns" in value else None,
+        recording=_text(value["recording"], where.child("recording"))
+        if "recording" in value
+        else None,
+        samples=None if samples is None else _sample_span(samples, where.child("samples")),
+    )
+
+
+def _sample_span(value: Any, where: _Where) -> SampleSpan:
+    if not isinstance(value, dict):
+        raise where.error(f"expected {{start: column, end: column, first: 0 or 1}}, got {value!r}")
+    _check_keys(value, ("start", "end", "first", "inclusive"), where.manifest, where.key)
+    missing = [k for k in ("start", "end") if k not in value]
+    if missing:
+        raise where.error(f"needs the {missing[0]} column")
+    first = _count(value.get("first", 0), where.child("first"))
+    inclusive = value.get("inclusive", True)
+    if not isinstance(inclusive, bool):
+        raise where.child("inclusive").error(f"expected true or false, got {inclusive!r}")
+    return SampleSpan(
+        _text(value["start"], where.child("start")),
+        _text(value["end"], where.child("end")),
+        first,
+        inclusive,
+    )
+
+
 def _subject(value: Any, where: _Where) -> str:
     try:
         groups = re.compile(_text(value, where)).groups
@@ -295,7 +417,11 @@ def _count(value: Any, where: _Where) -> int:
 _MANIFEST_KEYS: dict[str, Callable[[Any, _Where], Any]] = {
     "root": _folder,
     "recordings": _texts,
+    "exclude": _texts,
+    "parts": _parts,
     "fs": _rate,
+    "time_unit": _choice(tuple(TIME_UNITS)),
+    "column_names": _names,
     "channels": _channels,
     "classes": _classes,
     "label_map": _label_map,
@@ -303,7 +429,7 @@ _MANIFEST_KEYS: dict[str, Callable[[Any, _Where], Any]] = {
     "gaps": _choice(GAPS),
     "label_column": _text,
     "annotator": _text,
-    "events": _file,
+    "events": _events,
     "subject": _subject,
     "unlabelled": _choice(("allow", "error")),
     "task": _task_rules,

@@ -1,22 +1,27 @@
-"""Read signals from WFDB, EDF/BDF, WAV/FLAC, CSV and NumPy files, whole or a range at a time.
+"""Read signals from WFDB, EDF/BDF, WAV/FLAC, CSV, ARFF and NumPy files, whole or a range at a
+time.
 
 :func:`open_signal` gives a :class:`SignalReader` that reads any sample range on demand (WFDB,
 EDF and audio files read only those bytes, ``.npy`` is memory-mapped), so inference on a
 24-hour Holter recording keeps memory bounded. Every format can keep only some channels, chosen
 by name or index (:func:`select_channels`). :func:`read_record` and the per-format ``read_*``
 functions read a whole file into a :class:`~sigseg.data.record.Record`;
-:func:`read_label_column` reads the per-sample labels a CSV/TSV file may carry beside its
-channels. Every reader checks its input and raises :class:`ValueError` (or
-:class:`FileNotFoundError`) with a one-line message naming the file.
+:func:`read_label_column` reads the per-sample labels a CSV/TSV or ARFF file may carry beside
+its channels (an open reader has them as ``sample_labels``). Text formats (CSV/TSV and ARFF)
+are read through gzip when the name ends in ``.gz``. :func:`join_signals` makes one recording
+of several files of equal length (accelerometer and gyroscope files, say). Every reader checks
+its input and raises :class:`ValueError` (or :class:`FileNotFoundError`) with a one-line
+message naming the file.
 """
 
 from __future__ import annotations
 
 import abc
 import csv
+import gzip
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -31,9 +36,14 @@ EDF_SUFFIXES = (".edf", ".bdf")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 NUMPY_SUFFIXES = (".npy", ".npz")
 AUDIO_SUFFIXES = (".wav", ".flac")
+ARFF_SUFFIXES = (".arff",)
+GZIP_SUFFIX = ".gz"
+"""A text signal file (CSV/TSV/TXT, ARFF) compressed with gzip: ``walk.csv.gz``."""
 TIME_COLUMNS = frozenset({"t", "time", "time_s", "seconds", "sec"})
-"""CSV header names taken as a time axis in seconds (dropped from the channels; it gives the
-sampling rate when none is passed)."""
+"""CSV/ARFF column names taken as a time axis (dropped from the channels; it gives the
+sampling rate when none is passed), in seconds unless another ``time_unit`` is given."""
+TIME_UNITS: dict[str, float] = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+"""Units of a time column -> seconds per unit (eye trackers often stamp microseconds)."""
 LABEL_COLUMN = "label"
 """The CSV/TSV column read as per-sample labels by default; it is never a signal channel."""
 UNLABELLED_CELLS = frozenset({"", "n/a", "nan"})
@@ -56,6 +66,9 @@ class SignalReader(abc.ABC):
     name: str
     metadata: dict[str, Any]
     allow_gaps: bool = False
+    sample_labels: np.ndarray | None = None
+    """The per-sample label column of a CSV/TSV or ARFF file (``str`` per sample, ``""`` =
+    unlabelled), read with the signal; ``None`` when the file has no such column."""
 
     def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Samples ``start:stop`` of every channel as ``(C, n)`` float32, with slice semantics
@@ -386,7 +399,7 @@ class ArrayReader(SignalReader):
         names = _channel_names(channels, self._array.shape[0], path)
         self._index = select_channels(path, names, select)
         self.channels = [names[i] for i in self._index]
-        self.name = name or path.stem
+        self.name = name or signal_stem(path)
         self.metadata = {"source": str(path)}
 
     def _read(self, start: int, stop: int) -> np.ndarray:
@@ -473,10 +486,31 @@ class _Table:
             return [name.strip() for name in self.header]
         return [f"ch{i}" for i in range(len(_split(self.body[0], self.delimiter)))]
 
+    def named(self, names: Sequence[str] | None, path: Path) -> list[str]:
+        """Column names, ``names`` standing in for a missing header row (a header row the
+        file has wins, so a manifest's names never silently relabel named columns)."""
+        if names is None or self.header is not None:
+            return self.names
+        width = len(_split(self.body[0], self.delimiter))
+        if len(names) != width:
+            raise ValueError(f"{path}: {len(names)} column names given for {width} columns")
+        return [str(name) for name in names]
+
+
+def _read_text(path: Path) -> str:
+    """A text file's contents, through gzip when its name ends in ``.gz``."""
+    _require_file(path)
+    try:
+        if path.suffix.lower() == GZIP_SUFFIX:
+            with gzip.open(path, "rt", encoding="utf-8-sig", errors="replace") as file:
+                return file.read()
+        return path.read_text(encoding="utf-8-sig", errors="replace")
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        raise ValueError(f"{path}: not a readable gzip file ({_line(exc)})") from exc
+
 
 def _read_table(path: Path, delimiter: str | None) -> _Table:
-    _require_file(path)
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    text = _read_text(path)
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise ValueError(f"{path}: the file is empty")
@@ -495,31 +529,44 @@ def _open_csv(
     delimiter: str | None = None,
     channels: ChannelSelection | None = None,
     label_column: str = LABEL_COLUMN,
+    time_unit: str = "s",
+    column_names: Sequence[str] | None = None,
 ) -> ArrayReader:
     """CSV/TSV with one column per channel and one row per sample; an optional header row
-    names the channels. A time column (see :data:`TIME_COLUMNS`) gives ``fs`` if not passed,
-    and the ``label_column`` (per-sample labels, see :func:`read_label_column`) is skipped."""
+    names the channels (``column_names`` names them when there is none). A time column (see
+    :data:`TIME_COLUMNS`, in ``time_unit``) gives ``fs`` if not passed, and the
+    ``label_column`` (per-sample labels, kept as the reader's ``sample_labels``) is skipped."""
     table = _read_table(path, delimiter)
-    names = table.names
+    names = table.named(column_names, path)
     width = len(_split(table.body[0], table.delimiter))
     if len(names) != width:
         raise ValueError(f"{path}: header has {len(names)} columns but rows have {width}")
     time_cols = [i for i, n in enumerate(names) if n.lower() in TIME_COLUMNS][:1]
-    skip = set(time_cols) | {i for i, n in enumerate(names) if n == label_column}
+    label_cols = [i for i, n in enumerate(names) if n == label_column][:1]
+    skip = set(time_cols) | set(label_cols)
     keep = [i for i in range(len(names)) if i not in skip]
     if not keep:
         raise ValueError(f"{path}: no signal columns")
     data = _parse_rows(table, keep, path)
     if time_cols:
         time = _parse_rows(table, time_cols, path)[:, 0]
-        fs = _fs_from_time(time, fs, path)
-    return ArrayReader(
+        fs = _fs_from_time(time, fs, path, _seconds_per(time_unit, path))
+    reader = ArrayReader(
         np.ascontiguousarray(data.T),
         _check_fs(fs, path),
         path,
         channels=[names[i] for i in keep],
         select=channels,
     )
+    if label_cols:
+        reader.sample_labels = _label_cells(table, label_cols[0], path)
+    return reader
+
+
+def _seconds_per(time_unit: str, path: Path) -> float:
+    if time_unit not in TIME_UNITS:
+        raise ValueError(f"{path}: time unit {time_unit!r}; use one of {', '.join(TIME_UNITS)}")
+    return TIME_UNITS[time_unit]
 
 
 def csv_columns(path: str | Path, delimiter: str | None = None) -> list[str]:
@@ -531,24 +578,35 @@ def csv_columns(path: str | Path, delimiter: str | None = None) -> list[str]:
 def read_label_column(
     path: str | Path, column: str = LABEL_COLUMN, delimiter: str | None = None
 ) -> np.ndarray:
-    """The per-sample labels of a CSV/TSV signal file: one ``str`` per data row, ``""`` where
-    the cell is empty or ``n/a`` (unlabelled). Whole numbers are written one way (``1.0`` and
-    ``1`` are both ``"1"``) so a column that a float round trip touched keeps its classes.
+    """The per-sample labels of a CSV/TSV or ARFF signal file: one ``str`` per data row,
+    ``""`` where the cell is empty, ``n/a`` or ARFF's ``?`` (unlabelled). Whole numbers are
+    written one way (``1.0`` and ``1`` are both ``"1"``) so a column that a float round trip
+    touched keeps its classes.
 
-    The file needs a header row that names ``column``."""
+    A CSV/TSV file needs a header row that names ``column``."""
     path = Path(path)
+    if signal_format(path) == "arff":
+        arff = _read_arff(path)
+        if column not in arff.names:
+            raise ValueError(f"{path}: no label column {column!r} (attributes: {arff.names})")
+        return _arff_labels(arff.data[column])
     table = _read_table(path, delimiter)
     if table.header is None or column not in table.names:
         found = "no header row" if table.header is None else f"columns: {', '.join(table.names)}"
         raise ValueError(f"{path}: no label column {column!r} ({found})")
-    where = table.names.index(column)
+    return _label_cells(table, table.names.index(column), path)
+
+
+def _label_cells(table: _Table, where: int, path: Path) -> np.ndarray:
+    """Column ``where`` of every data line as label text (see :func:`read_label_column`)."""
     labels = []
+    width = len(_split(table.body[0], table.delimiter))
     for n, line in enumerate(table.body):
         cells = _split(line, table.delimiter)
-        if len(cells) != len(table.names):
+        if len(cells) != width:
+            first = "the header" if table.header is not None else "the first row"
             raise ValueError(
-                f"{path}: line {n + table.first_line} has {len(cells)} cells, the header "
-                f"{len(table.names)}"
+                f"{path}: line {n + table.first_line} has {len(cells)} cells, {first} {width}"
             )
         labels.append(_label_text(cells[where]))
     return np.asarray(labels, dtype=str)
@@ -612,20 +670,137 @@ def _first_bad_row(table: _Table, columns: list[int]) -> str:
     return "unparseable rows"
 
 
-def _fs_from_time(t: np.ndarray, fs: float | None, path: Path) -> float:
-    """The rate a time column implies (median step), or ``fs`` when given, which must agree
-    with the column's mean step within 1 % (a rounded time column still passes)."""
-    steps = np.diff(t)
+def _fs_from_time(t: np.ndarray, fs: float | None, path: Path, unit: float = 1.0) -> float:
+    """The rate a time column in ``unit`` seconds implies (median step), or ``fs`` when given,
+    which must agree with the column's mean step within 1 % (a rounded time column still
+    passes). Steps are taken before scaling, so whole microsecond stamps give exact rates."""
+    steps = np.diff(t) * unit
     if len(steps) == 0 or not np.all(steps > 0):
         if fs is not None:
             return fs
         raise ValueError(f"{path}: time column must increase; pass fs instead")
     if fs is None:
         return float(1.0 / np.median(steps))
-    implied = len(steps) / float(t[-1] - t[0])
+    implied = len(steps) / (float(t[-1] - t[0]) * unit)
     if abs(implied - fs) > 0.01 * fs:
         raise ValueError(f"{path}: fs={fs:g} given but the time column says {implied:.6g} Hz")
     return fs
+
+
+# --- ARFF ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Arff:
+    """A parsed ARFF file: attribute names and types (``numeric``, ``nominal``...) in file
+    order, and the rows as a NumPy structured array."""
+
+    names: list[str]
+    types: list[str]
+    data: np.ndarray
+
+
+def _read_arff(path: Path) -> _Arff:
+    from scipy.io import arff
+
+    text = _read_text(path)
+    try:
+        data, meta = arff.loadarff(io.StringIO(text))
+    except Exception as exc:  # scipy raises assorted types (even StopIteration) on bad input
+        raise ValueError(f"{path}: not a readable ARFF file ({_line(exc)})") from exc
+    if len(data) == 0:
+        raise ValueError(f"{path}: no data rows")
+    return _Arff(list(meta.names()), list(meta.types()), data)
+
+
+def _arff_labels(values: np.ndarray) -> np.ndarray:
+    """An ARFF attribute as label text per sample: nominal values as written, numbers as
+    whole numbers where they are (``1.0`` -> ``"1"``), ``""`` for a missing value (``?``)."""
+    if values.dtype.kind == "S":
+        values = np.char.decode(values, "utf-8")
+    unique, inverse = np.unique(values.astype(str), return_inverse=True)
+    names = [_label_text("" if value == "?" else value) for value in unique]
+    return np.asarray(names, dtype=str)[inverse.ravel()]
+
+
+def _open_arff(
+    path: Path,
+    fs: float | None,
+    channels: ChannelSelection | None = None,
+    label_column: str = LABEL_COLUMN,
+    time_unit: str = "s",
+) -> ArrayReader:
+    """An ARFF file (Weka's attribute-relation format, the eye-movement field's usual one):
+    every numeric attribute is a channel, except a time attribute (see :data:`TIME_COLUMNS`,
+    in ``time_unit``), which gives ``fs`` when not passed, and the ``label_column``, which
+    (numeric or nominal) becomes the reader's ``sample_labels``. Other attribute types are
+    not channels. Parsed with ``scipy.io.arff``; missing values (``?``) read as NaN."""
+    arff = _read_arff(path)
+    numeric = [n for n, t in zip(arff.names, arff.types, strict=True) if t == "numeric"]
+    time_cols = [n for n in numeric if n.lower() in TIME_COLUMNS][:1]
+    keep = [n for n in numeric if n not in time_cols and n != label_column]
+    if not keep:
+        raise ValueError(f"{path}: no numeric attributes to read as channels ({arff.names})")
+    data = np.stack([arff.data[n].astype(np.float64) for n in keep])
+    if time_cols:
+        time = arff.data[time_cols[0]].astype(np.float64)
+        fs = _fs_from_time(time, fs, path, _seconds_per(time_unit, path))
+    reader = ArrayReader(data, _check_fs(fs, path), path, channels=keep, select=channels)
+    if label_column in arff.names:
+        reader.sample_labels = _arff_labels(arff.data[label_column])
+    return reader
+
+
+# --- several files, one recording ------------------------------------------------------------
+
+
+class JoinedReader(SignalReader):
+    """One recording stored as several files of equal length and rate (an accelerometer and
+    a gyroscope file, say), read as one: the channels of each part side by side, in the
+    order given, named ``<part>_<channel>`` (``acc_x``, ``gyro_x``), of which ``select``
+    keeps some (see :func:`select_channels`). The first part's path and label column stand
+    for the recording."""
+
+    def __init__(
+        self,
+        parts: Mapping[str, SignalReader],
+        name: str,
+        select: ChannelSelection | None = None,
+    ) -> None:
+        if not parts:
+            raise ValueError(f"{name}: a joined recording needs at least one part")
+        self._parts = dict(parts)
+        first = next(iter(self._parts.values()))
+        for reader in self._parts.values():
+            if not np.isclose(reader.fs, first.fs):
+                raise ValueError(
+                    f"{reader.path}: {reader.fs:g} Hz but {first.path.name} is {first.fs:g} Hz; "
+                    "the parts of a recording need one rate"
+                )
+            if reader.num_samples != first.num_samples:
+                raise ValueError(
+                    f"{reader.path}: {reader.num_samples} samples but {first.path.name} has "
+                    f"{first.num_samples}; the parts of a recording need one length"
+                )
+        self.path = first.path
+        self.fs = first.fs
+        self.num_samples = first.num_samples
+        self.name = name
+        names = [f"{part}_{c}" for part, r in self._parts.items() for c in r.channels]
+        self._index = select_channels(first.path, names, select)
+        self.channels = [names[i] for i in self._index]
+        self.metadata = {
+            "source": str(first.path),
+            "parts": {part: str(r.path) for part, r in self._parts.items()},
+        }
+        self.sample_labels = first.sample_labels
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        return np.concatenate([r.read(start, stop) for r in self._parts.values()])[self._index]
+
+    def close(self) -> None:
+        for reader in self._parts.values():
+            reader.close()
 
 
 # --- dispatch --------------------------------------------------------------------------------
@@ -636,27 +811,54 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "edf": EDF_SUFFIXES,
     "audio": AUDIO_SUFFIXES,
     "csv": CSV_SUFFIXES,
+    "arff": ARFF_SUFFIXES,
     "numpy": NUMPY_SUFFIXES,
 }
 """Signal format -> the file suffixes it is read from."""
+GZIP_FORMATS: tuple[str, ...] = ("csv", "arff")
+"""The formats read through gzip when the file name ends in ``.gz``."""
+
+
+def signal_suffix(path: str | Path) -> str:
+    """The suffix that names a file's format, in lower case, past a ``.gz``:
+    ``walk.csv.gz`` -> ``.csv``."""
+    path = Path(path)
+    if path.suffix.lower() == GZIP_SUFFIX:
+        return Path(path.stem).suffix.lower()
+    return path.suffix.lower()
+
+
+def signal_stem(path: str | Path) -> str:
+    """A file's name without its format suffix and any ``.gz``: ``AAF_beach.arff.gz`` ->
+    ``AAF_beach``."""
+    path = Path(path)
+    if path.suffix.lower() == GZIP_SUFFIX:
+        path = Path(path.stem)
+    return path.stem
 
 
 def signal_format(path: str | Path) -> str:
-    """``wfdb``, ``edf``, ``audio``, ``csv`` or ``numpy`` for ``path``, by suffix (a path
-    without one is WFDB when ``<path>.hea`` exists)."""
+    """``wfdb``, ``edf``, ``audio``, ``csv``, ``arff`` or ``numpy`` for ``path``, by suffix
+    (a path without one is WFDB when ``<path>.hea`` exists; text formats may end in ``.gz``)."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in WFDB_SUFFIXES or path.with_name(path.name + ".hea").is_file():
+    suffix = signal_suffix(path)
+    compressed = path.suffix.lower() == GZIP_SUFFIX
+    if not compressed and (suffix in WFDB_SUFFIXES or path.with_name(path.name + ".hea").is_file()):
         return "wfdb"
     if path.is_dir():
         raise ValueError(f"{path}: is a folder, not a signal file")
     for fmt, suffixes in FORMATS.items():
         if suffix in suffixes:
+            if compressed and fmt not in GZIP_FORMATS:
+                raise ValueError(
+                    f"{path}: a gzip-compressed {fmt} file is not read; decompress it (only "
+                    "CSV/TSV/TXT and ARFF files are read through gzip)"
+                )
             return fmt
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file (nor {path.name}.hea)")
     known = " ".join(s for suffixes in FORMATS.values() for s in suffixes)
-    raise ValueError(f"{path}: unknown signal format {suffix!r}; use one of {known}")
+    raise ValueError(f"{path}: unknown signal format {suffix!r}; use one of {known} (+ .gz)")
 
 
 def open_signal(
@@ -666,20 +868,34 @@ def open_signal(
     *,
     label_column: str = LABEL_COLUMN,
     allow_gaps: bool = False,
+    time_unit: str = "s",
+    column_names: Sequence[str] | None = None,
 ) -> SignalReader:
     """Open a recording for range reads, keeping only ``channels`` (names or 0-based indices;
     all when ``None``). ``fs`` is needed for ``.npy`` and CSV files without a time column; for
     the formats that store a rate it must match the file if given. ``label_column`` names the
-    CSV/TSV column of per-sample labels, which is not a channel. ``allow_gaps``: NaN/Inf
-    samples (WFDB's "no value" included) are read as they are, for inference that delineates
-    around them (:mod:`sigseg.data.gaps`); by default a read that meets one is refused."""
+    CSV/TSV or ARFF column of per-sample labels, which is not a channel (its values are the
+    reader's ``sample_labels``). ``time_unit`` (a key of :data:`TIME_UNITS`) is the unit of a
+    CSV/ARFF time column; ``column_names`` names the columns of a CSV/TSV file without a
+    header row. ``allow_gaps``: NaN/Inf samples (WFDB's "no value" included) are read as
+    they are, for inference that delineates around them (:mod:`sigseg.data.gaps`); by
+    default a read that meets one is refused."""
     path = Path(path)
     fmt = signal_format(path)
     reader: SignalReader
     if fmt == "numpy":
         reader = _open_numpy(path, fs, channels)
     elif fmt == "csv":
-        reader = _open_csv(path, fs, channels=channels, label_column=label_column)
+        reader = _open_csv(
+            path,
+            fs,
+            channels=channels,
+            label_column=label_column,
+            time_unit=time_unit,
+            column_names=column_names,
+        )
+    elif fmt == "arff":
+        reader = _open_arff(path, fs, channels, label_column, time_unit)
     else:
         opener = {"wfdb": WfdbReader, "edf": EdfReader, "audio": SoundfileReader}[fmt]
         reader = opener(path, channels)
