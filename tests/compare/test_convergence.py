@@ -54,6 +54,9 @@ def test_a_field_trains_scores_and_resumes(field: Path, tmp_path: Path) -> None:
     assert [p["epoch"] for p in curve] == list(range(1, len(curve) + 1))
     assert len(curve) >= 1 and all(b["seconds"] > a["seconds"] for a, b in zip(curve, curve[1:]))
     finished = (run / "run.json").stat().st_mtime_ns
+    report = (tmp_path / "report.md").read_text()
+    assert "tiny " in report and "Runs finished: 1 of 1." in report
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
 
     run_field(config, tmp_path, log=lines.append)  # a finished run is reused, not redone
     assert (run / "run.json").stat().st_mtime_ns == finished and "reused" in lines[-1]

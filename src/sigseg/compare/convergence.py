@@ -36,9 +36,12 @@ import yaml
 from sigseg.atomic import write_text
 from sigseg.compare.aggregate import aggregate, flatten
 from sigseg.compare.config import fingerprint
+from sigseg.compare.field_report import write_field_report
 
 Log = Callable[[str], None]
 FIELD_KEYS = ("name", "data", "data_root", "seeds", "recipe", "models", "test_split")
+SCORE_ECG = "strict macro-F1 of the P, QRS and T boundaries (BENCHMARK.md)"
+SCORE_ANY = "sample macro-F1 over the task's classes"
 RESERVED = ("model", "model_options", "seed", "out_dir", "data", "data_root")
 
 
@@ -104,7 +107,9 @@ def read_field_config(path: str | Path) -> FieldConfig:
         models=models,
         recipe=dict(values.get("recipe") or {}),
         seeds=tuple(int(s) for s in values.get("seeds", (0, 1, 2))),
-        data_root=values.get("data_root"),
+        data_root=str((path.parent / root).resolve())
+        if (root := values.get("data_root"))
+        else None,
         test_split=str(values.get("test_split", "test")),
     )
 
@@ -163,7 +168,12 @@ def _fingerprint(config: FieldConfig, model: FieldModel, seed: int) -> str:
             "model": [model.model, dict(model.options)],
             "seed": seed,
             "recipe": dict(config.recipe),
-            "data": [config.data, config.data_root, config.test_split],
+            # names, not paths: a checkout elsewhere reuses the runs
+            "data": [
+                Path(config.data).name,
+                config.data_root and Path(config.data_root).name,
+                config.test_split,
+            ],
         }
     )
 
@@ -239,7 +249,7 @@ def score_run(config: FieldConfig, checkpoint: Path) -> tuple[dict[str, Any], di
 
 
 def headline(config: FieldConfig, result: Mapping[str, Any]) -> float:
-    """The field's one accuracy number: strict macro-F1 for ECG, sample macro-F1 otherwise."""
+    """The field's one accuracy number (:data:`SCORE_ECG` or :data:`SCORE_ANY`)."""
     if config.is_ecg:
         return float(result["boundaries"]["strict"]["macro_f1"])
     return float(result["samples"]["macro_f1"])
@@ -340,18 +350,16 @@ def run_field(config: FieldConfig, out: str | Path, *, command: str = "", log: L
         except Exception as err:  # one failed run must not stop the others
             failed.append({"run_id": run_id(model, seed), "error": f"{type(err).__name__}: {err}"})
             log(f"  FAILED: {failed[-1]['error']}")
-        write_json(
-            results,
-            _finite(
-                {
-                    "field": config.name,
-                    "command": command,
-                    "recipe": dict(config.recipe),
-                    "seeds": list(config.seeds),
-                    "planned": [run_id(m, s) for m, s in plan],
-                    "failed": failed,
-                    "models": summarize(config, runs),
-                }
-            ),
-        )
+        summary = {
+            "field": config.name,
+            "command": command,
+            "score": SCORE_ECG if config.is_ecg else SCORE_ANY,
+            "recipe": dict(config.recipe),
+            "seeds": list(config.seeds),
+            "planned": [run_id(m, s) for m, s in plan],
+            "failed": failed,
+            "models": summarize(config, runs),
+        }
+        write_json(results, _finite(summary))
+        write_field_report(out, summary)
     return results
