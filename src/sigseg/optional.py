@@ -14,6 +14,8 @@ EXTRAS: dict[str, str] = {
     "onnxruntime": "onnx",
     "onnxscript": "onnx",
     "neurokit2": "baselines",
+    "bokeh": "view",
+    "tsdownsample": "view",
 }
 """The extra of ``pyproject.toml`` that installs each optional package."""
 

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from sigseg.cli import compare, data, delineate, evaluate, export, models, segment, train
+from sigseg.cli import compare, data, delineate, evaluate, export, models, segment, train, view
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -29,6 +29,7 @@ app.command("delineate")(delineate.delineate)
 app.add_typer(data.app, name="data")
 app.command("evaluate")(evaluate.evaluate)
 app.command("compare")(compare.compare)
+app.command("view")(view.view)
 
 
 def main(argv: list[str] | None = None) -> None:
