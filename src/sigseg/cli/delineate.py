@@ -6,10 +6,22 @@ from pathlib import Path
 
 import typer
 
+from sigseg.cli.batching import (
+    BATCH_HELP,
+    OVERWRITE_HELP,
+    RAY_HELP,
+    SHARD_HELP,
+    WORKERS_HELP,
+    run_batch_command,
+    wants_batch,
+)
+
 
 def delineate(
     inputs: list[Path] = typer.Argument(
-        ..., help="WFDB records (.hea or base name), EDF/BDF, CSV or NumPy files."
+        ...,
+        help="WFDB records (.hea or base name), EDF/BDF, CSV or NumPy files; in batch mode also "
+        "folders, quoted globs, .yaml manifests and @list files (one path a line).",
     ),
     model: str = typer.Option(
         None,
@@ -25,15 +37,24 @@ def delineate(
     combine_leads: bool = typer.Option(
         False, "--combine-leads", help="Also fuse all leads into one delineation."
     ),
-    backend: str = typer.Option("torch", "--backend", help="torch or onnx."),
+    backend: str = typer.Option(
+        "auto", "--backend", help="auto (ONNX Runtime if installed, else torch), torch or onnx."
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     threads: int = typer.Option(None, "--threads", help="CPU threads for inference."),
-    plot: bool = typer.Option(True, "--plot/--no-plot", help="Write a PNG per input."),
+    plot: bool = typer.Option(
+        None, "--plot/--no-plot", help="Write a PNG per input (default: yes, not in batch mode)."
+    ),
     tables: bool = typer.Option(
         True,
         "--tables/--no-tables",
         help="Write the wave and interval tables (CSV, JSON); a day of ECG gives ~80 MB.",
     ),
+    batch: bool = typer.Option(False, "--batch", help=BATCH_HELP),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
+    shard_size: int = typer.Option(None, "--shard-size", help=SHARD_HELP),
+    ray: str = typer.Option(None, "--ray", help=RAY_HELP),
+    workers: int = typer.Option(None, "--workers", help=WORKERS_HELP),
 ) -> None:
     """Delineate each input; per lead (and fused with --combine-leads) write WFDB annotations
     in LUDB's convention, wave and interval tables (CSV, JSON) and a PNG plot. Recordings of
@@ -41,16 +62,50 @@ def delineate(
     Stretches of a lead with no signal (NaN/Inf samples, or the lead stuck at one value for
     1 s or more) get no waves; they are listed in <name>_gaps.csv/.json and the summary line.
     A bad input (shorter than 0.6 s, sampled below 50 Hz, no usable signal...) is reported
-    and skipped; the command exits 1 if any input failed."""
+    and skipped; the command exits 1 if any input failed.
+
+    Batch mode (a folder, glob, manifest or @list input, or --batch) writes one run folder
+    instead: events.parquet, intervals.parquet, recordings.parquet, errors.parquet and
+    run.json; re-running the same command resumes it."""
     from rich.progress import track
 
-    from sigseg.inference.backends import load_backend
+    from sigseg.inference.backends import load_backend, pick_backend
     from sigseg.pretrained import resolve_model
     from sigseg.tasks.ecg.pipeline import delineate_files
 
-    backend_ = load_backend(resolve_model(model), backend, device=device, threads=threads)
+    backend, notice = pick_backend(backend, device)
+    if notice:
+        typer.echo(f"note: {notice}", err=True)
+    path = resolve_model(model)
+    backend_ = load_backend(path, backend, device=device, threads=threads)
+    if wants_batch(inputs, batch, ray):
+        from sigseg.batch import DelineateJob
+        from sigseg.batch.shards import PLOTS
+
+        run_batch_command(
+            DelineateJob(
+                backend_, fs=fs, combine_leads=combine_leads, plots=out / PLOTS if plot else None
+            ),
+            inputs,
+            out,
+            model=path,
+            backend=backend,
+            options={"fs": fs, "combine_leads": combine_leads, "plot": bool(plot)},
+            overwrite=overwrite,
+            shard_size=shard_size,
+            ray=ray,
+            workers=workers,
+            verb="delineated",
+        )
+        return
     results = delineate_files(
-        backend_, inputs, out, fs=fs, combine_leads=combine_leads, plot=plot, tables=tables
+        backend_,
+        inputs,
+        out,
+        fs=fs,
+        combine_leads=combine_leads,
+        plot=True if plot is None else plot,
+        tables=tables,
     )
     failures: list[str] = []
     for result in track(results, total=len(inputs), description="delineating", transient=True):

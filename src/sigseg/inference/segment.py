@@ -157,6 +157,7 @@ def segment_source(
     *,
     channels: Sequence[str] | None = None,
     window_options: WindowOptions | None = None,
+    probabilities: np.ndarray | None = None,
 ) -> Segmentation:
     """Probabilities, labels and events for a ``(C, L)`` signal (or a reader) at any rate.
 
@@ -165,7 +166,10 @@ def segment_source(
     covers or touches a gap is dropped (``segments``, ``events``: the gap may have cut it);
     ``states`` lose the gap's samples only (a state goes on up to the gap). Only a recording
     with no finite sample is refused. Flat stretches are signal here (a generic signal may
-    rest); ECG delineation treats a lead stuck at one value as off too."""
+    rest); ECG delineation treats a lead stuck at one value as off too. ``probabilities``:
+    what the model already gave for this source (a batched run,
+    :mod:`sigseg.inference.batching`), as :func:`~sigseg.inference.predict.predict_long`
+    gives them with :func:`segment_window_options`; ``None``: run the model here."""
     src = as_source(source, fs)
     segmenter.task.check_input(src.num_samples, src.fs)
     x_channels = int(src.read(0, 1).shape[0])
@@ -182,8 +186,10 @@ def segment_source(
         warnings.warn(message, UserWarning, stacklevel=2)
     gaps, usable = _nan_gaps(src)
     check_usable(usable, names)
-    options = window_options or long_window_options(segmenter.backend)
-    probs = predict_long(segmenter.backend, src, options=options, fill_gaps=True)
+    probs = probabilities
+    if probs is None:
+        options = window_options or segment_window_options(segmenter)
+        probs = predict_long(segmenter.backend, src, options=options, fill_gaps=True)
     per_channel = probs.ndim == 3
     items = probs if per_channel else probs[None]
     item_names = tuple(names) if per_channel else ("all",)
@@ -217,6 +223,12 @@ def segment_source(
     return Segmentation(
         events, np.stack(per_item), np.stack(labels), item_names, float(src.fs), gap_table
     )
+
+
+def segment_window_options(segmenter: Segmenter) -> WindowOptions:
+    """The windows :func:`segment_source` runs: long windows with just enough overlap for
+    the model's receptive field (:func:`~sigseg.inference.windows.long_window_options`)."""
+    return long_window_options(segmenter.backend)
 
 
 def _nan_gaps(src: SignalSource) -> tuple[list[Gap], np.ndarray]:

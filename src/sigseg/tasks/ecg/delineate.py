@@ -69,16 +69,21 @@ def delineate_signal(
     wave_options: WaveOptions | None = None,
     window_options: WindowOptions | None = None,
     flat_s: float | None = FLAT_S,
+    probabilities: np.ndarray | None = None,
 ) -> Delineation:
     """Delineate every lead of a ``(C, L)`` signal (or a chunked source) with a single-lead
     model; with ``combine_leads`` also fuse the leads' probabilities into one delineation.
     Gaps (NaN/Inf, or one value for ``flat_s`` seconds) are delineated around, as the module
-    says."""
+    says. ``probabilities``: what the model already gave for this source (a batched run,
+    :mod:`sigseg.inference.batching`), as :func:`~sigseg.inference.predict.predict_long`
+    gives them (the array is then masked in place); ``None``: run the model here."""
     src = as_source(source, fs)
     ECG_DELINEATION.check_input(src.num_samples, src.fs)
     codes, gaps, usable = _scan(src, flat_s)
     check_usable(usable, channels)
-    probs = predict_long(backend, src, options=window_options, fill_gaps=True)
+    probs = probabilities
+    if probs is None:
+        probs = predict_long(backend, src, options=window_options, fill_gaps=True)
     if probs.ndim == 2:  # a multi-channel model gives one map for the record
         probs = probs[None]
     item_gaps = _item_gaps(codes != 0, probs.shape[0])

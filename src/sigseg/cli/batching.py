@@ -1,0 +1,107 @@
+"""Batch mode of ``sigseg segment`` and ``sigseg delineate``: the options both share, and
+running a :mod:`sigseg.batch` job from the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import typer
+
+BATCH_HELP = (
+    "Batch mode: one run folder of Parquet tables for all inputs, resumable (implied by a "
+    "folder, a quoted glob, a .yaml manifest or an @list file among the inputs)."
+)
+OVERWRITE_HELP = "Batch mode: replace a run of other inputs or options in --out."
+SHARD_HELP = "Batch mode: recordings per committed shard (what a crash can lose)."
+RAY_HELP = "Batch mode on Ray: 'local' starts a local cluster, else a cluster address."
+WORKERS_HELP = "Batch mode on Ray: workers (model copies; default: the cluster's CPUs)."
+
+
+def wants_batch(inputs: Sequence[Path], batch: bool, ray: str | None) -> bool:
+    """Batch mode: asked for, or implied by an input that names many recordings."""
+    from sigseg.batch import is_collection
+
+    return batch or ray is not None or any(is_collection(str(p)) for p in inputs)
+
+
+def run_batch_command(
+    job: Any,
+    inputs: Sequence[Path],
+    out: Path,
+    *,
+    model: Path,
+    backend: str,
+    options: dict[str, Any],
+    overwrite: bool,
+    shard_size: int | None,
+    ray: str | None,
+    workers: int | None,
+    verb: str,
+) -> None:
+    """Run ``job`` over the inputs into ``out`` and print what it did; exit 1 when a
+    recording failed (they are listed in ``errors.parquet``)."""
+    from sigseg.batch import collect_inputs, run_batch
+    from sigseg.batch.progress import Progress
+    from sigseg.batch.runner import SHARD_SIZE
+    from sigseg.batch.shards import file_digest
+    from sigseg.checkpoint import library_version
+
+    items = collect_inputs([str(p) for p in inputs])
+    settings = {
+        "task": job.task,
+        "model": str(model),
+        "model_sha256": file_digest(model),
+        "backend": backend,
+        "options": options,
+        "sigseg_version": library_version(),
+    }
+
+    shard_size = SHARD_SIZE if shard_size is None else shard_size
+
+    def progress(total: int, done: int) -> Progress:
+        return Progress(total, done, verb)
+
+    if ray is None:
+        summary = run_batch(
+            job,
+            items,
+            out,
+            settings,
+            overwrite=overwrite,
+            shard_size=shard_size,
+            progress=progress,
+        )
+    else:
+        from sigseg.batch.cluster import run_on_ray
+
+        summary = run_on_ray(
+            job,
+            items,
+            out,
+            settings,
+            address=ray,
+            workers=workers,
+            overwrite=overwrite,
+            shard_size=shard_size,
+            progress=progress,
+        )
+    counts = summary.state.get("counts", {})
+    failed = counts.get("errors", 0)
+    if summary.ran == 0 and summary.skipped:
+        typer.echo(f"{out}: run already complete ({len(items)} recordings); nothing to do")
+    else:
+        rate = summary.ran / summary.seconds if summary.seconds > 0 else 0.0
+        resumed = f", {summary.skipped} done before" if summary.skipped else ""
+        typer.echo(
+            f"{verb} {summary.ran} recordings{resumed} in {summary.seconds:.1f} s "
+            f"({rate:.1f}/s), {failed} failed -> {out}"
+        )
+    tables = ", ".join(f"{name}.parquet {rows} rows" for name, rows in counts.items())
+    typer.echo(f"  {tables}")
+    if failed:
+        for line in summary.errors:
+            typer.echo(f"  {line}", err=True)
+        typer.echo(f"{failed} recording(s) failed: see {out / 'errors.parquet'}", err=True)
+        raise typer.Exit(1)
