@@ -93,8 +93,8 @@ def results_for(path: str | Path, recording: str) -> RecordingResult:
     found = load_results(path)
     if len(found) == 1 and not Path(path).is_dir():
         return found[0]
-    for result in found:
-        if result.name == recording:
+    for result in found:  # a batch run names a recording by its path under an input folder
+        if recording in (result.name, Path(result.name).name):
             return result
     names = ", ".join(r.name for r in found[:10]) + (" ..." if len(found) > 10 else "")
     raise ValueError(f"{path}: no results for recording {recording!r} (it has {names})")
@@ -271,12 +271,15 @@ def _read_run(folder: Path) -> list[RecordingResult]:
         rows = events[events["recording"].astype(str) == name]
         result = RecordingResult(name, folder, _events(rows), task=task)
         if recordings is not None and "recording" in recordings:
-            _describe(result, recordings[recordings["recording"].astype(str) == name], folder)
-        if intervals is not None and {"recording", "channel"} <= set(intervals.columns):
+            _describe(result, recordings[recordings["recording"].astype(str) == name])
+        lead = next(
+            (c for c in ("lead", "channel") if intervals is not None and c in intervals), None
+        )
+        if intervals is not None and lead is not None and "recording" in intervals:
             beats = intervals[intervals["recording"].astype(str) == name]
             time = _interval_time(beats, result.fs)
             if time is not None:
-                result.intervals = _intervals(beats, time, beats["channel"])
+                result.intervals = _intervals(beats, time, beats[lead])
         if gaps is not None and set(GAP_FIELDS) | {"recording"} <= set(gaps.columns):
             result.gaps = _gaps(gaps[gaps["recording"].astype(str) == name])
         results.append(result)
@@ -294,22 +297,18 @@ def _interval_time(beats: pd.DataFrame, fs: float | None) -> pd.Series | None:
     return None
 
 
-def _describe(result: RecordingResult, row: pd.DataFrame, folder: Path) -> None:
-    """Fill in a recording's rate, length and signal file from its ``recordings`` row."""
+def _describe(result: RecordingResult, row: pd.DataFrame) -> None:
+    """Fill in a recording's rate, length and signal file from its ``recordings`` row
+    (:data:`sigseg.batch.tables.RECORDINGS`)."""
     if row.empty:
         return
     first = row.iloc[0]
-    for column in ("fs", "sampling_rate"):
-        if column in row and pd.notna(first[column]):
-            result.fs = float(first[column])
-    for column in ("num_samples", "samples"):
-        if column in row and pd.notna(first[column]):
-            result.num_samples = int(first[column])
-    for column in ("path", "source", "input"):
-        if column in row and isinstance(first[column], str) and first[column]:
-            candidate = Path(first[column])
-            result.signal_path = candidate if candidate.is_absolute() else folder / candidate
-            break
+    if "sampling_rate" in row and pd.notna(first["sampling_rate"]):
+        result.fs = float(first["sampling_rate"])
+        if "duration_s" in row and pd.notna(first["duration_s"]):
+            result.num_samples = round(float(first["duration_s"]) * result.fs)
+    if "path" in row and isinstance(first["path"], str) and first["path"]:
+        result.signal_path = Path(first["path"])
 
 
 def _read_parquet(path: Path, needed: tuple[str, ...]) -> pd.DataFrame:

@@ -7,7 +7,18 @@ import sys
 
 import typer
 
-from sigseg.cli import compare, data, delineate, evaluate, export, models, segment, train, view
+from sigseg.cli import (
+    compare,
+    data,
+    delineate,
+    evaluate,
+    export,
+    models,
+    report,
+    segment,
+    train,
+    view,
+)
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -30,6 +41,7 @@ app.add_typer(data.app, name="data")
 app.command("evaluate")(evaluate.evaluate)
 app.command("compare")(compare.compare)
 app.command("view")(view.view)
+app.command("report")(report.report)
 
 
 def main(argv: list[str] | None = None) -> None:
