@@ -8,12 +8,15 @@ Each family has two stages: counts that add up over leads and recordings, then s
   summable counts (every timed family is built on it).
 * :mod:`~sigseg.metrics.events`: the same two stages for any task (samples, intervals,
   episodes, boundaries, point events), summed over recordings.
+* :mod:`~sigseg.metrics.episodes`: the episode-level F1 of the eye-movement field (the GazeCom
+  anchor's evaluation code, sp_tool).
 * :mod:`~sigseg.metrics.tables`: plain-text score tables.
 
 A task's own protocol builds on these (the ECG delineation benchmark's boundaries and report
 live with the ECG task); nothing here names a task's classes.
 """
 
+from sigseg.metrics.episodes import EpisodeCounts, episode_counts
 from sigseg.metrics.events import (
     TaskEvaluation,
     cohen_kappa,
@@ -36,12 +39,14 @@ from sigseg.metrics.segments import (
 __all__ = [
     "SEGMENT_THRESHOLDS",
     "BoundaryTally",
+    "EpisodeCounts",
     "SegmentCounts",
     "TaskEvaluation",
     "annotated_span",
     "cohen_kappa",
     "confusion_matrix",
     "edit_score",
+    "episode_counts",
     "evaluate_recording",
     "format_task_tables",
     "headline",
