@@ -31,8 +31,8 @@ class TrainConfig:
     read it. Signals are resampled to ``sampling_rate``: by default, for the ECG sources, the
     rate the model is designed for (250 Hz, or the rate a preset fixes, e.g. 125 Hz for
     ``hybrid-fast``), for other data the task's rate if its manifest gives one, else the
-    data's own (median) rate. They are cut into random crops of ``crop_seconds`` and
-    normalized per crop.
+    data's own (median) rate. They are cut into random crops of ``crop_seconds`` (an epoch
+    draws ``crops_per_recording`` from each) and normalized per crop.
     ``loss`` weights named losses (``ce``, ``bce``, ``dice``, ``focal``).
     ``noise_data`` (an NSTDB folder) adds real ECG noise to half the ECG training crops, at
     0-24 dB, from the first half of each noise record only (the noise benchmark uses the
@@ -54,6 +54,7 @@ class TrainConfig:
     normalize: str = "robust"
     bandpass: tuple[float, float] | None = None
     crop_seconds: float = 8.192
+    crops_per_recording: int = 1
     batch_size: int = 16
     epochs: int = 8
     max_minutes: float = 0.0
@@ -84,7 +85,7 @@ class TrainConfig:
             raise ValueError(
                 f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
             )
-        for name in ("batch_size", "epochs"):
+        for name in ("batch_size", "epochs", "crops_per_recording"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.crop_seconds > 0 or not self.lr > 0:

@@ -69,8 +69,10 @@ def records_to_leads(
 class CropDataset(Dataset):
     """Random fixed-length crops, normalized per crop (as inference normalizes per window).
 
-    The crop and augmentation of item ``i`` at epoch ``e`` depend only on ``(seed, e, i)``, so
-    a run resumed from a checkpoint draws exactly the crops the uninterrupted run would."""
+    An epoch draws ``repeats`` crops from every lead (more than one where recordings are many
+    crops long). The crop and augmentation of item ``i`` at epoch ``e`` depend only on
+    ``(seed, e, i)``, so a run resumed from a checkpoint draws exactly the crops the
+    uninterrupted run would."""
 
     def __init__(
         self,
@@ -79,16 +81,17 @@ class CropDataset(Dataset):
         normalize: str,
         seed: int,
         augment: Augment | None = None,
+        repeats: int = 1,
     ) -> None:
         self.leads, self.crop_length, self.normalize = list(leads), crop_length, normalize
-        self.seed, self.augment, self.epoch = seed, augment, 0
+        self.seed, self.augment, self.epoch, self.repeats = seed, augment, 0, repeats
 
     def __len__(self) -> int:
-        return len(self.leads)
+        return len(self.leads) * self.repeats
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        lead = self.leads[index]
+        lead = self.leads[index // self.repeats]
         x, y = lead.signal, lead.labels
         if self.augment is not None:
             record = self.augment(Record(x, lead.fs, ["lead"] * len(x), labels=y[None]), rng)
@@ -221,8 +224,10 @@ class SegmentationDataModule(L.LightningDataModule):
         augment: Augment | None = None,
         num_workers: int = 0,
         task: Task = ECG_DELINEATION,
+        crops_per_recording: int = 1,
     ) -> None:
         super().__init__()
+        self.crops_per_recording = crops_per_recording
         self.load, self.preprocessing, self.task = load, preprocessing, task
         self.crop_length, self.batch_size, self.seed = crop_length, batch_size, seed
         self.augment, self.num_workers = augment, num_workers
@@ -237,6 +242,7 @@ class SegmentationDataModule(L.LightningDataModule):
                 self.preprocessing.normalize,
                 self.seed,
                 self.augment,
+                self.crops_per_recording,
             )
             self.val_set = FullDataset(
                 records_to_leads(self.load("val"), self.preprocessing, self.task),

@@ -145,6 +145,7 @@ def train(
         augment=augmentation_for(label_set, config.noise_data) if config.augment else None,
         num_workers=config.num_workers,
         task=label_set,
+        crops_per_recording=config.crops_per_recording,
     )
     task = SegmentationTask(
         config.model,
