@@ -16,6 +16,7 @@ EXTRAS: dict[str, str] = {
     "neurokit2": "baselines",
     "bokeh": "view",
     "tsdownsample": "view",
+    "ray": "ray",
 }
 """The extra of ``pyproject.toml`` that installs each optional package."""
 

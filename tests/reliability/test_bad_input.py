@@ -340,7 +340,9 @@ def test_delineate_a_folder(cli: Cli, model_path: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     result = cli("delineate", empty, "--model", model_path, "--out", tmp_path / "o")
-    assert_user_error(result, "empty: is a folder, not a signal file", code=1)
+    # a folder is a batch run's input: one with no signal file is a one-line error
+    assert_user_error(result, "empty: no signal files found")
+    assert not (tmp_path / "o").exists()
 
 
 def test_train_on_an_empty_folder(cli: Cli, tmp_path: Path) -> None:

@@ -50,12 +50,49 @@ class Job(Protocol):
 
     task: str
     tables: tuple[str, ...]
+    backend: Any
 
     def load(self, item: Item) -> Loaded: ...
 
     def finish(self, loaded: Loaded, probs: np.ndarray) -> Rows: ...
 
     def stream(self, item: Item) -> Rows: ...
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """How to build a job where it runs (a cluster worker loads its own model): ``kind``
+    (``segment`` or ``delineate``), the model file, the backend, the inference threads, the
+    job's keyword arguments and the device. Plain values only, so it travels to other machines."""
+
+    kind: str
+    model: str
+    backend: str
+    threads: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    device: str = "cpu"
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables the job writes."""
+        return DelineateJob.tables if self.kind == "delineate" else SegmentJob.tables
+
+    def build(self) -> SegmentJob | DelineateJob:
+        if self.kind == "segment":
+            from sigseg.inference.segment import load_segmenter
+
+            segmenter = load_segmenter(
+                self.model, self.backend, device=self.device, threads=self.threads
+            )
+            return SegmentJob(segmenter, **self.options)
+        if self.kind == "delineate":
+            from sigseg.inference.backends import load_backend
+
+            backend = load_backend(
+                Path(self.model), self.backend, device=self.device, threads=self.threads
+            )
+            return DelineateJob(backend, **self.options)
+        raise ValueError(f"unknown batch job kind {self.kind!r}")
 
 
 def error_rows(item: Item, err: BaseException) -> Rows:

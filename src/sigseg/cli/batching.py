@@ -27,21 +27,19 @@ def wants_batch(inputs: Sequence[Path], batch: bool, ray: str | None) -> bool:
 
 
 def run_batch_command(
-    job: Any,
+    spec: Any,
     inputs: Sequence[Path],
     out: Path,
     *,
-    model: Path,
-    backend: str,
-    options: dict[str, Any],
     overwrite: bool,
     shard_size: int | None,
     ray: str | None,
     workers: int | None,
     verb: str,
 ) -> None:
-    """Run ``job`` over the inputs into ``out`` and print what it did; exit 1 when a
-    recording failed (they are listed in ``errors.parquet``)."""
+    """Run the job ``spec`` (a :class:`~sigseg.batch.jobs.JobSpec`) describes over the
+    inputs into ``out``, here or on Ray, and print what it did; exit 1 when a recording
+    failed (they are listed in ``errors.parquet``)."""
     from sigseg.batch import collect_inputs, run_batch
     from sigseg.batch.progress import Progress
     from sigseg.batch.runner import SHARD_SIZE
@@ -49,11 +47,12 @@ def run_batch_command(
     from sigseg.checkpoint import library_version
 
     items = collect_inputs([str(p) for p in inputs])
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in spec.options.items()}
     settings = {
-        "task": job.task,
-        "model": str(model),
-        "model_sha256": file_digest(model),
-        "backend": backend,
+        "task": spec.kind,
+        "model": spec.model,
+        "model_sha256": file_digest(Path(spec.model)),
+        "backend": spec.backend,
         "options": options,
         "sigseg_version": library_version(),
     }
@@ -65,7 +64,7 @@ def run_batch_command(
 
     if ray is None:
         summary = run_batch(
-            job,
+            spec.build(),
             items,
             out,
             settings,
@@ -77,7 +76,7 @@ def run_batch_command(
         from sigseg.batch.cluster import run_on_ray
 
         summary = run_on_ray(
-            job,
+            spec,
             items,
             out,
             settings,

@@ -77,20 +77,16 @@ def delineate(
     if notice:
         typer.echo(f"note: {notice}", err=True)
     path = resolve_model(model)
-    backend_ = load_backend(path, backend, device=device, threads=threads)
     if wants_batch(inputs, batch, ray):
-        from sigseg.batch import DelineateJob
+        from sigseg.batch.jobs import JobSpec
         from sigseg.batch.shards import PLOTS
 
+        options = {"fs": fs, "combine_leads": combine_leads, "plots": out / PLOTS if plot else None}
+        spec = JobSpec("delineate", str(path), backend, threads, options, device)
         run_batch_command(
-            DelineateJob(
-                backend_, fs=fs, combine_leads=combine_leads, plots=out / PLOTS if plot else None
-            ),
+            spec,
             inputs,
             out,
-            model=path,
-            backend=backend,
-            options={"fs": fs, "combine_leads": combine_leads, "plot": bool(plot)},
             overwrite=overwrite,
             shard_size=shard_size,
             ray=ray,
@@ -98,6 +94,7 @@ def delineate(
             verb="delineated",
         )
         return
+    backend_ = load_backend(path, backend, device=device, threads=threads)
     results = delineate_files(
         backend_,
         inputs,

@@ -64,21 +64,22 @@ def segment(
     backend, notice = pick_backend(backend, device)
     if notice:
         typer.echo(f"note: {notice}", err=True)
-    segmenter = load_segmenter(model, backend, device=device, threads=threads)
     if wants_batch(inputs, batch, ray):
-        from sigseg.batch import SegmentJob
+        from sigseg.batch.jobs import JobSpec
         from sigseg.batch.shards import PLOTS
 
         if samples:
             raise ValueError("--samples writes per-recording files; batch mode writes tables")
-        picked = split_names(channels)
+        options = {
+            "fs": fs,
+            "channels": split_names(channels),
+            "plots": out / PLOTS if plot else None,
+        }
+        spec = JobSpec("segment", str(resolve_model(model)), backend, threads, options, device)
         run_batch_command(
-            SegmentJob(segmenter, fs=fs, channels=picked, plots=out / PLOTS if plot else None),
+            spec,
             inputs,
             out,
-            model=resolve_model(model),
-            backend=backend,
-            options={"fs": fs, "channels": picked, "plot": bool(plot)},
             overwrite=overwrite,
             shard_size=shard_size,
             ray=ray,
@@ -86,6 +87,7 @@ def segment(
             verb="segmented",
         )
         return
+    segmenter = load_segmenter(model, backend, device=device, threads=threads)
     failures = []
     for path, result, warned in segment_files(
         segmenter,
