@@ -232,7 +232,7 @@ def build_view(
                     view=CDSView(filter=GroupFilter(column_name="label", group=cls)),
                     y_range_name="lanes",
                     fill_color=source.colors[cls],
-                    fill_alpha=0.35 if lane == "predicted" else 0.25,
+                    fill_alpha=0.45 if lane == "predicted" else 0.35,
                     line_color=None,
                     name=f"{lane}-{i}-{cls}",
                 )
