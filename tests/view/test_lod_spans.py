@@ -11,7 +11,7 @@ import pytest
 
 from sigseg.data.readers import open_signal
 from sigseg.view import lod
-from sigseg.view.spans import EventIndex, Spans, disagreements, merge_spans
+from sigseg.view.spans import ALL_TRACK, EventIndex, Spans, disagreements, merge_spans
 
 
 @pytest.fixture()
@@ -72,7 +72,9 @@ def test_events_of_a_window_and_merging() -> None:
     assert found.start.tolist() == [0.0] and found.cls.tolist() == [0]
     points = index.window("x", 4.0, 6.0, pixel=0.5)
     assert points.start.tolist() == [0.0, 5.0] and points.stop.tolist() == [12.0, 5.5]
-    assert index.keys_for("X", ["X", "Y"]) == ["all", "x"]  # its own and channel-less ones
+    assert index.keys_for("X", ["X", "Y"]) == ["x"]  # a channel's own events
+    assert index.keys_for("Y", ["X", "Y"]) == ["all"]  # else those found on every channel
+    assert index.keys_for(ALL_TRACK, ["X", "Y"]) == ["all"]
     merged = merge_spans(
         Spans(np.arange(5000.0), np.arange(5000.0) + 0.5, np.zeros(5000, int)), 1.0
     )

@@ -37,7 +37,7 @@ from bokeh.plotting import figure
 
 from sigseg.view.lod import Trace, window_trace
 from sigseg.view.recording import ViewSource
-from sigseg.view.spans import Spans, channel_key, channel_keys
+from sigseg.view.spans import ALL_TRACK, Spans, channel_key, channel_keys
 
 FRAME_WIDTH = 1100
 """Width of every plot's frame (pixels): windows are downsampled to about two points each."""
@@ -110,9 +110,10 @@ class ViewState:
         pixel = max((t1 - t0) / FRAME_WIDTH, 1.0 / src.fs)
         x = self.axis.to_plot(trace.x)
         few = trace.raw and trace.x.size < DOTS_BELOW
-        for i, channel in enumerate(src.channels):
-            self.signals[i].data = {"x": x, "y": trace.y[i]}
-            self.dots[i].data = {"x": x if few else [], "y": trace.y[i] if few else []}
+        for i, channel in enumerate(tracks(src)):
+            y = trace.y[i] if i < len(src.channels) else []
+            self.signals[i].data = {"x": x if len(y) else [], "y": y}
+            self.dots[i].data = {"x": x if few and len(y) else [], "y": y if few else []}
             for lane, index in src.indexes.items():
                 spans = [
                     index.window(k, t0, t1, pixel) for k in index.keys_for(channel, src.channels)
@@ -163,7 +164,9 @@ class ViewState:
         t0, t1 = self.window
         src = self.source
         what = "samples" if trace.raw else "min/max envelope"
-        building = "" if src.overview.done else f" · overview {100 * src.overview.progress:.0f} %"
+        building = ""
+        if not (trace.raw or src.overview.done):
+            building = f" · overview {100 * src.overview.progress:.0f} %"
         if src.overview.error:
             building = f" · overview failed: {html.escape(src.overview.error)}"
         return (
@@ -171,6 +174,17 @@ class ViewState:
             f"{self.axis.label(t0)} – {self.axis.label(t1)}</span> · {trace.x.size} points "
             f"per channel ({what}){building}"
         )
+
+
+def tracks(source: ViewSource) -> list[str]:
+    """The rows of the page: the channels, and :data:`~sigseg.view.spans.ALL_TRACK` when
+    results hold events of every channel at once beside events of single channels."""
+    both = any(
+        index.unassigned(source.channels)
+        and len(index.unassigned(source.channels)) < len(index.by_channel)
+        for index in source.indexes.values()
+    )
+    return [*source.channels, *([ALL_TRACK] if both else [])]
 
 
 def build_view(
@@ -198,8 +212,9 @@ def build_view(
     lanes_present = list(source.indexes)
     signals, dots, lanes, gaps, figures = [], [], [], [], []
     renderers: dict[str, list[object]] = {c: [] for c in source.classes}
-    for i, channel in enumerate(source.channels):
-        fig = _figure(axis, x_range, channel, last=i == len(source.channels) - 1)
+    shown = tracks(source)
+    for i, channel in enumerate(shown):
+        fig = _figure(axis, x_range, channel, last=i == len(shown) - 1)
         fig.extra_y_ranges = {"lanes": Range1d(0.0, 1.0)}
         gap_source = ColumnDataSource({"left": [], "right": []}, name=f"gaps-{i}")
         fig.quad(

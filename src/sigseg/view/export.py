@@ -16,7 +16,8 @@ from sigseg.view.recording import ViewSource
 def export_html(source: ViewSource, path: Path, start: float, end: float, title: str) -> Path:
     """Write the stretch ``start..end`` seconds of ``source`` to ``path``: every sample when
     it holds at most :data:`~sigseg.view.lod.RAW_LIMIT` per channel (zoom in the page down
-    to single samples), else a min/max envelope of the whole recording's overview."""
+    to single samples), else a min/max envelope from the recording's overview (built here,
+    in one pass)."""
     from bokeh.embed import file_html
     from bokeh.resources import INLINE
 
@@ -26,10 +27,9 @@ def export_html(source: ViewSource, path: Path, start: float, end: float, title:
             f"{source.duration:g} (the recording's length in seconds)"
         )
     samples = (end - start) * source.fs
-    if samples > RAW_LIMIT:
-        source.overview.build()
-        if source.overview.error:
-            raise ValueError(source.overview.error)
+    source.overview.build()  # the navigator's whole recording, and a long stretch's envelope
+    if source.overview.error:
+        raise ValueError(source.overview.error)
     points = RAW_LIMIT // 2 if samples <= RAW_LIMIT else 4 * FRAME_WIDTH
     layout, _ = build_view(source, start, end, title, bounds=(start, end), points=points)
     write_text(path, file_html(layout, resources=INLINE, title=f"sigseg: {title}"))

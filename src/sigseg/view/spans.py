@@ -18,6 +18,9 @@ import pandas as pd
 
 from sigseg.metrics.matching import match_positions
 
+ALL_TRACK = "all channels"
+"""The track of events found on every channel at once, drawn apart (without a signal) when
+the same results also hold events of single channels."""
 MERGE_ABOVE = 2000
 """A window with more events than this (in one channel's lane) is merged at pixel scale."""
 
@@ -63,12 +66,19 @@ class EventIndex:
             cls = rows["label"].map(code).to_numpy(dtype=np.int64)[order]
             self.by_channel[str(key)] = (onset, offset, cls, np.maximum.accumulate(offset))
 
-    def keys_for(self, channel: str, channels: Sequence[str]) -> list[str]:
-        """The channel keys drawn on the recording's ``channel``: its own, and every key that
-        names none of the recording's ``channels`` (``all``: found on every channel at once)."""
+    def unassigned(self, channels: Sequence[str]) -> list[str]:
+        """The keys that name none of the recording's ``channels`` (``all``: events found on
+        every channel at once, such as ECG's fused delineation)."""
         known = {channel_key(c) for c in channels}
-        own = channel_key(channel)
-        return [k for k in self.by_channel if k == own or k not in known]
+        return [k for k in self.by_channel if k not in known]
+
+    def keys_for(self, track: str, channels: Sequence[str]) -> list[str]:
+        """The channel keys drawn on a track: a channel's own events, else (a channel with
+        none, or the track :data:`ALL_TRACK`) the unassigned ones."""
+        own = channel_key(track)
+        if track != ALL_TRACK and own in self.by_channel:
+            return [own]
+        return self.unassigned(channels)
 
     def window(self, key: str, t0: float, t1: float, pixel: float) -> Spans:
         """Spans of channel ``key`` that overlap ``t0..t1``; point events and spans narrower
