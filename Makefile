@@ -20,7 +20,8 @@ LUDB ?= ../shared/data/ludb
 DEMO := demo-output
 
 # The main job: the model zoo, an ECG delineated by the shipped model (an LUDB test record when
-# ../shared is present, else a synthetic recording) with its plot, and the quick comparison.
+# ../shared is present, else a synthetic recording) with its plot, the quick comparison, and
+# the delineation's report, with the command that opens it in the viewer.
 demo: $(STAMP)
 	$(BIN)/sigseg models
 	mkdir -p $(DEMO)
@@ -32,8 +33,19 @@ demo: $(STAMP)
 	fi
 	@echo "plot: $$(ls $(DEMO)/delineation/*.png)"
 	SIGSEG_DATA=$(LUDB) $(BIN)/sigseg compare --quick --out $(DEMO)/compare
+	$(BIN)/sigseg report $(DEMO)/delineation --out $(DEMO)/report --overwrite
+	@if [ -f $(LUDB)/10.hea ]; then view="$(LUDB)/10 --reference $(LUDB)/10.ii"; \
+	else view="$(DEMO)/synthetic"; fi; \
+	echo "report: $(DEMO)/report/index.html"; \
+	echo "viewer: $(BIN)/sigseg view $$view --predictions $(DEMO)/delineation  (serves http://127.0.0.1:5006/)"
 
-test: $(STAMP)
+# The viewer's browser tests (tests/view) drive Debian's Chromium through Playwright (never a
+# downloaded browser); CI runs as root on a clean machine, so it is installed when absent.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest -q
