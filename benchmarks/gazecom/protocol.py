@@ -62,7 +62,7 @@ def score_fold(checkpoint: Path, manifest: Path) -> dict[str, Any]:
     from sigseg.metrics.episodes import EpisodeCounts, episode_counts
     from sigseg.metrics.samples import confusion_matrix
 
-    segmenter = load_segmenter(checkpoint)
+    segmenter = load_segmenter(checkpoint, "torch")
     classes = list(segmenter.task.classes)
     records = open_dataset(manifest).records("test")
     confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)

@@ -224,7 +224,7 @@ def score_run(config: FieldConfig, checkpoint: Path) -> tuple[dict[str, Any], di
     inference speed measured while scoring (seconds of signal per second, one thread pool)."""
     from sigseg.inference.segment import load_segmenter
 
-    segmenter = load_segmenter(checkpoint)
+    segmenter = load_segmenter(checkpoint, "torch")
     if config.is_ecg:
         from sigseg.tasks.ecg.evaluation import evaluate_model
         from sigseg.tasks.ecg.ludb import load_ludb
