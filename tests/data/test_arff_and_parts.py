@@ -61,6 +61,10 @@ def test_arff_numeric_attributes_are_channels_and_time_gives_the_rate(tmp_path: 
         assert reader.sample_labels is not None
         assert reader.sample_labels.tolist() == ["1", "1", "2", "", "3"]
     assert read_label_column(path).tolist() == ["1", "1", "2", "", "3"]
+    with open_signal(path, fs=250) as reader:  # ARFF stamps microseconds unless told otherwise
+        assert reader.fs == 250.0
+    with pytest.raises(ValueError, match=r"fs=250 given but the time column says 0\.25 Hz"):
+        open_signal(path, fs=250, time_unit="ms")
     with open_signal(path, time_unit="us", label_column="none") as reader:
         assert reader.channels == ["x", "y", "label"]  # a numeric attribute, when not the labels
         assert reader.sample_labels is None

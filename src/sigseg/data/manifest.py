@@ -13,7 +13,8 @@ anywhere is an error)::
       acc: raw/acc_{name}.txt  #   length joined as channels <part>_<channel>; {name} (no
       gyro: raw/gyro_{name}.txt  # slash) is the recording's name, the first part finds them
     fs: 100                    # Hz; files that store a rate must agree
-    time_unit: us              # unit of a CSV/ARFF time column: s (default), ms, us, ns
+    time_unit: ms              # unit of a CSV/ARFF time column: s, ms, us, ns (default: s for
+                               # CSV/TSV, us for ARFF, as the eye-movement tools write it)
     column_names: [x, y, z]    # names of a CSV/TSV file's columns when it has no header row
     channels: [EEG Fpz-Cz, 1]  # names or 0-based indices, in model input order
     classes: [W, N1, N2, N3, R]  # output order (default: the labels found, sorted)
@@ -147,7 +148,7 @@ class Spec:
     exclude: tuple[str, ...] = ()
     parts: Mapping[str, str] = field(default_factory=dict)
     fs: float | None = None
-    time_unit: str = "s"
+    time_unit: str | None = None
     column_names: tuple[str, ...] | None = None
     channels: tuple[str | int, ...] | None = None
     classes: tuple[str, ...] | None = None

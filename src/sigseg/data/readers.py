@@ -44,6 +44,9 @@ TIME_COLUMNS = frozenset({"t", "time", "time_s", "seconds", "sec"})
 sampling rate when none is passed), in seconds unless another ``time_unit`` is given."""
 TIME_UNITS: dict[str, float] = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 """Units of a time column -> seconds per unit (eye trackers often stamp microseconds)."""
+DEFAULT_TIME_UNITS: dict[str, str] = {"csv": "s", "arff": "us"}
+"""A format's time unit when none is given: seconds for CSV/TSV; microseconds for ARFF, as the
+eye-movement tools that write gaze ARFF files define it (sp_tool, GazeCom, deep_em_classifier)."""
 LABEL_COLUMN = "label"
 """The CSV/TSV column read as per-sample labels by default; it is never a signal channel."""
 UNLABELLED_CELLS = frozenset({"", "n/a", "nan"})
@@ -529,7 +532,7 @@ def _open_csv(
     delimiter: str | None = None,
     channels: ChannelSelection | None = None,
     label_column: str = LABEL_COLUMN,
-    time_unit: str = "s",
+    time_unit: str | None = None,
     column_names: Sequence[str] | None = None,
 ) -> ArrayReader:
     """CSV/TSV with one column per channel and one row per sample; an optional header row
@@ -550,7 +553,9 @@ def _open_csv(
     data = _parse_rows(table, keep, path)
     if time_cols:
         time = _parse_rows(table, time_cols, path)[:, 0]
-        fs = _fs_from_time(time, fs, path, _seconds_per(time_unit, path))
+        fs = _fs_from_time(
+            time, fs, path, _seconds_per(time_unit or DEFAULT_TIME_UNITS["csv"], path)
+        )
     reader = ArrayReader(
         np.ascontiguousarray(data.T),
         _check_fs(fs, path),
@@ -728,13 +733,14 @@ def _open_arff(
     fs: float | None,
     channels: ChannelSelection | None = None,
     label_column: str = LABEL_COLUMN,
-    time_unit: str = "s",
+    time_unit: str | None = None,
 ) -> ArrayReader:
     """An ARFF file (Weka's attribute-relation format, the eye-movement field's usual one):
     every numeric attribute is a channel, except a time attribute (see :data:`TIME_COLUMNS`,
-    in ``time_unit``), which gives ``fs`` when not passed, and the ``label_column``, which
-    (numeric or nominal) becomes the reader's ``sample_labels``. Other attribute types are
-    not channels. Parsed with ``scipy.io.arff``; missing values (``?``) read as NaN."""
+    in ``time_unit``, microseconds by default), which gives ``fs`` when not passed, and the
+    ``label_column``, which (numeric or nominal) becomes the reader's ``sample_labels``. Other
+    attribute types are not channels. Parsed with ``scipy.io.arff``; missing values (``?``)
+    read as NaN."""
     arff = _read_arff(path)
     numeric = [n for n, t in zip(arff.names, arff.types, strict=True) if t == "numeric"]
     time_cols = [n for n in numeric if n.lower() in TIME_COLUMNS][:1]
@@ -744,7 +750,9 @@ def _open_arff(
     data = np.stack([arff.data[n].astype(np.float64) for n in keep])
     if time_cols:
         time = arff.data[time_cols[0]].astype(np.float64)
-        fs = _fs_from_time(time, fs, path, _seconds_per(time_unit, path))
+        fs = _fs_from_time(
+            time, fs, path, _seconds_per(time_unit or DEFAULT_TIME_UNITS["arff"], path)
+        )
     reader = ArrayReader(data, _check_fs(fs, path), path, channels=keep, select=channels)
     if label_column in arff.names:
         reader.sample_labels = _arff_labels(arff.data[label_column])
@@ -868,7 +876,7 @@ def open_signal(
     *,
     label_column: str = LABEL_COLUMN,
     allow_gaps: bool = False,
-    time_unit: str = "s",
+    time_unit: str | None = None,
     column_names: Sequence[str] | None = None,
 ) -> SignalReader:
     """Open a recording for range reads, keeping only ``channels`` (names or 0-based indices;
@@ -876,10 +884,10 @@ def open_signal(
     the formats that store a rate it must match the file if given. ``label_column`` names the
     CSV/TSV or ARFF column of per-sample labels, which is not a channel (its values are the
     reader's ``sample_labels``). ``time_unit`` (a key of :data:`TIME_UNITS`) is the unit of a
-    CSV/ARFF time column; ``column_names`` names the columns of a CSV/TSV file without a
-    header row. ``allow_gaps``: NaN/Inf samples (WFDB's "no value" included) are read as
-    they are, for inference that delineates around them (:mod:`sigseg.data.gaps`); by
-    default a read that meets one is refused."""
+    CSV/ARFF time column (default: :data:`DEFAULT_TIME_UNITS`); ``column_names`` names the
+    columns of a CSV/TSV file without a header row. ``allow_gaps``: NaN/Inf samples (WFDB's
+    "no value" included) are read as they are, for inference that delineates around them
+    (:mod:`sigseg.data.gaps`); by default a read that meets one is refused."""
     path = Path(path)
     fmt = signal_format(path)
     reader: SignalReader
