@@ -1,10 +1,13 @@
 """Package a training run as a shipped pretrained model: weights (safetensors), a JSON config
-and a model card with the LUDB test metrics (both tolerance sets).
+and a model card with its test metrics: for ECG delineation the LUDB test split under
+BENCHMARK.md (both tolerance sets), for any other task the test split of the data set it was
+trained on (its manifest), scored with :mod:`sigseg.metrics.events`.
 
     python -m sigseg.pretrained.build RUN_DIR --name NAME --config CONFIG
 
 ``make pretrained`` runs ``sigseg train --config configs/NAME.yaml`` and then this, for each
-shipped model.
+shipped model. A non-ECG model's card also takes ``configs/NAME.md`` verbatim: the intended
+input (channels, units, rate) and what the model must not be used on, in our words.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ def build(
     the run was trained with, for the card. Returns the card's numbers."""
     out_dir = out_dir or _folder()
     model, info = load_checkpoint(run_dir / "best.safetensors")
+    if info.task.monitor != "val_strict_f1":
+        return build_any(run_dir, name, out_dir, config)
     records = load_ludb(data, split="test", mode="multi")
     result = evaluate_model(load_backend(model), records).result()
     profile = profile_model(model, name)
@@ -83,6 +88,105 @@ def build(
     write_text(out_dir / f"{name}.json", json.dumps(card, indent=1, default=str))
     write_text(out_dir / f"{name}.md", _model_card(card, format_tables(result)))
     return card
+
+
+def build_any(run_dir: Path, name: str, out_dir: Path, config: str | None = None) -> dict[str, Any]:
+    """A model of any task other than ECG delineation: scored on the test split of the data
+    set its run trained on; its card adds ``<config without .yaml>.md`` (intended use)."""
+    from sigseg.data.dataset import open_dataset
+    from sigseg.evaluation import score_segmenter
+    from sigseg.inference.segment import load_segmenter
+    from sigseg.metrics.events import format_task_tables, headline
+
+    notes_path = Path(config).with_suffix(".md") if config else None
+    if notes_path is None or not notes_path.is_file():
+        raise ValueError(f"{notes_path or '--config'}: a model card needs its intended-use notes")
+    segmenter = load_segmenter(run_dir / "best.safetensors", "torch")
+    model, info = load_checkpoint(run_dir / "best.safetensors")
+    train_config = info.extra.get("train_config", {})
+    data = _shown(str(train_config.get("data", "")))
+    records = open_dataset(data).records("test")
+    if not records:
+        raise ValueError(f"{data}: its test split is empty; nothing to score the model on")
+    task = segmenter.task
+    result = score_segmenter(segmenter, records, task).result()
+    card = {
+        "name": name,
+        "arch": info.arch,
+        "config": info.config,
+        "task": task.to_dict(),
+        "preprocessing": info.preprocessing,
+        "training": {
+            "config": {**train_config, "data": data},
+            "epoch": info.extra.get("epoch"),
+            "validation": info.extra.get("validation"),
+            "command": f"make pretrained  (sigseg train --config {config})",
+        },
+        "profile": profile_model(model, name).to_dict(),
+        "test": {
+            "data": data,
+            "recordings": len(records),
+            "headline": headline(result, task),
+            "scores": result,
+        },
+        "library_version": library_version(),
+        "torch_version": torch.__version__,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(
+        model,
+        out_dir / f"{name}.safetensors",
+        name=name,
+        preprocessing=info.preprocessing,
+        task=task,
+        extra={"test_headline": card["test"]["headline"], "train_config": train_config},
+    )
+    write_text(out_dir / f"{name}.json", json.dumps(card, indent=1, default=str))
+    notes = notes_path.read_text(encoding="utf-8")
+    write_text(out_dir / f"{name}.md", _any_card(card, format_task_tables(result, task), notes))
+    return card
+
+
+def _shown(path: str) -> str:
+    """A data path as the card shows it: relative to the working folder when inside it (the
+    repository root, where ``make pretrained`` runs), so cards do not carry one machine's
+    paths."""
+    here = Path.cwd()
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(here)) if resolved.is_relative_to(here) else path
+
+
+def _any_card(card: dict[str, Any], tables: str, notes: str) -> str:
+    t, p, task = card["training"]["config"], card["profile"], card["task"]
+    return f"""# {card["name"]}: {task["name"]} ({", ".join(task["classes"])})
+
+Architecture `{card["arch"]}` ({p["parameters"]:,} parameters, receptive field
+{p["receptive_field_ms"] / 1000:.1f} s, {p["macs_per_second"] / 1e6:.1f} MMAC per second of
+signal), running at {card["preprocessing"].get("sampling_rate")} Hz on the channels
+{", ".join(task["channels"])} with per-window `{card["preprocessing"].get("normalize")}`
+normalization; inference resamples any input rate.
+
+{notes.strip()}
+
+## Training
+
+- Data: `{t.get("data")}` (train split; model selection on its validation split by
+  {task["monitor"]}).
+- Recipe: at most {t.get("epochs")} epochs (early stopping after {t.get("patience")} without
+  improvement), batch {t.get("batch_size")}, random crops of {t.get("crop_seconds")} s
+  ({t.get("crops_per_recording")} per recording per epoch), AdamW lr {t.get("lr")}
+  ({t.get("schedule")}), loss {t.get("loss")}, augmentation {t.get("augment")}, seed
+  {t.get("seed")}; best epoch {card["training"].get("epoch")}.
+- Command: `{card["training"]["command"]}`.
+
+## Test metrics ({card["test"]["recordings"]} recordings of the test split)
+
+```
+{tables}
+```
+
+sigseg {card["library_version"]}, torch {card["torch_version"]}, {platform.python_version()}.
+"""
 
 
 def _model_card(card: dict[str, Any], tables: str) -> str:
@@ -144,6 +248,10 @@ def main() -> None:
     parser.add_argument("--config", default=None, help="the YAML config the run was trained with")
     args = parser.parse_args()
     card = build(args.run_dir, args.name, args.data, config=args.config)
+    if "headline" in card["test"]:
+        score = card["task"]["monitor"].removeprefix("val_")
+        print(f"{card['name']}: test {score} {card['test']['headline']:.3f}")
+        return
     print(
         f"{card['name']}: strict macro-F1 {card['test']['strict_macro_f1']:.3f}, "
         f"150-ms {card['test']['f1_150ms']:.3f}"
