@@ -1,21 +1,17 @@
-"""Fixtures of the batch tests: LUDB records named in a list file, a generic model with a
-task of its own, and table comparison."""
+"""Fixtures of the batch tests: LUDB records named in a list file, and a generic model with
+a task of its own."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 import torch
 
 from sigseg.checkpoint import save_checkpoint
 from sigseg.models import create_model
 from sigseg.tasks import Task
-
-TIMED = {"seconds"}
-"""Columns that hold timings: they differ between two runs of the same work."""
 
 
 @pytest.fixture(scope="session")
@@ -45,19 +41,3 @@ def generic_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     task = Task("tones", ("background", "low", "high"), kind="segments", channels=("a", "b"))
     return save_checkpoint(model, tmp_path_factory.mktemp("model") / "tones.safetensors", task=task)
-
-
-def read_tables(run: Path, names: tuple[str, ...]) -> dict[str, object]:
-    """The run's tables as pandas frames, without timing columns."""
-    out = {}
-    for name in names:
-        frame = pq.read_table(run / f"{name}.parquet").to_pandas()
-        out[name] = frame.drop(columns=[c for c in frame.columns if c in TIMED])
-    return out
-
-
-def assert_same_tables(a: Path, b: Path, names: tuple[str, ...]) -> None:
-    """Two runs' tables hold the same rows in the same order (timings aside)."""
-    left, right = read_tables(a, names), read_tables(b, names)
-    for name in names:
-        assert left[name].equals(right[name]), name

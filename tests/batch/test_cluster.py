@@ -13,8 +13,8 @@ import pandas as pd
 import psutil
 import pytest
 import ray
+from batch_tables import assert_same_tables
 from cli_helpers import CliResult
-from conftest import assert_same_tables
 from labelled_data import write_folder
 
 from sigseg.batch import collect_inputs, run_batch

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from batch_tables import assert_same_tables, read_tables
 from cli_helpers import CliResult
-from conftest import assert_same_tables, read_tables
 from labelled_data import write_folder
 
 import sigseg
@@ -87,10 +87,18 @@ def test_bad_recordings_are_recorded_and_the_run_goes_on(
 
 
 def test_a_recording_too_long_for_memory_is_recorded(generic_model: Path, tmp_path: Path) -> None:
-    folder = write_folder(tmp_path / "data", "segments", 2, recordings=2)
+    """A ``states`` task holds a long recording's probabilities: one that would not fit is
+    recorded (the other kinds stream their events)."""
+    from sigseg.checkpoint import load_checkpoint, save_checkpoint
+    from sigseg.tasks import Task
+
+    model, _ = load_checkpoint(generic_model)
+    states = Task("stages", ("w", "n1", "n2"), kind="states")
+    model_path = save_checkpoint(model, tmp_path / "states.safetensors", task=states)
+    folder = write_folder(tmp_path / "data", "states", 2, recordings=2)
     long = np.random.default_rng(0).standard_normal((2, 400_000)).astype(np.float32)
     np.save(folder / "long.npy", long)
-    job = SegmentJob(load_segmenter(generic_model, "torch"), fs=100.0, memory_limit=10_000_000)
+    job = SegmentJob(load_segmenter(model_path, "torch"), fs=100.0, memory_limit=10_000_000)
     items = collect_inputs([str(folder)])
     summary = run_batch(job, items, tmp_path / "run", {"test": 1})
     errors = read_tables(tmp_path / "run", SEGMENT_TABLES)["errors"]

@@ -6,8 +6,10 @@ A *short* recording (one window's worth at the model's rate, at most
 read whole by :meth:`Job.load` (in the read-ahead thread) and prepared for a shared model
 call (:mod:`sigseg.inference.batching`); :meth:`Job.finish` decodes its probabilities. A
 longer one is left to :meth:`Job.stream`, which runs it alone: ECG delineation streams it
-in bounded memory whatever its length; a generic segmentation holds its probabilities, so
-one that would not fit in ``memory_limit`` bytes is refused (an error row, the run goes on).
+in bounded memory whatever its length; a generic segmentation streams its events too
+(:func:`~sigseg.inference.segment.segment_stream`), except a ``states`` task's, which holds
+its probabilities: one that would not fit in ``memory_limit`` bytes is refused (an error
+row, the run goes on).
 Both give the rows the single-file commands would: the same windows, decoding and gaps.
 With ``plots`` (a folder), each short recording's first seconds are drawn there as
 ``<recording>.png``, as the single-file commands draw them; long ones are not drawn.
@@ -218,14 +220,15 @@ class SegmentJob:
         return self._rows(loaded.item, result, len(loaded.channels), time.perf_counter(), said)
 
     def stream(self, item: Item) -> Rows:
-        from sigseg.inference.segment import segment_source
+        from sigseg.inference.segment import segment_stream
 
         started = time.perf_counter()
         with self._open(item.path) as reader:
-            self._check_memory(reader)
+            if self.segmenter.task.kind == "states":  # held whole until decoded
+                self._check_memory(reader)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                result = segment_source(self.segmenter, reader, channels=list(reader.channels))
+                result = segment_stream(self.segmenter, reader, channels=list(reader.channels))
             channels = len(reader.channels)
         return self._rows(item, result, channels, started, [str(w.message) for w in caught])
 
@@ -269,7 +272,7 @@ class SegmentJob:
             )
         ]
         gap_s = float(result.gaps["duration"].sum()) if len(result.gaps) else 0.0
-        n = result.labels.shape[-1]
+        n = result.num_samples if hasattr(result, "num_samples") else result.labels.shape[-1]
         record = _recording_row(item, result.fs, n, channels, len(rows), gap_s, started)
         record["warnings"] = "; ".join(said)
         return Rows(events=rows, recordings=[record])

@@ -150,6 +150,9 @@ class OnnxBackend:
         # no memory pattern: it preallocates every intermediate of a batch shape at once and
         # keeps one such block per shape seen (the hybrid at 4 x 8192: +300 MB), for no speed
         options.enable_mem_pattern = False
+        # no spinning: idle intra-op threads would busy-wait between calls, taking the CPU
+        # from the thread that reads ahead and decodes (and from other jobs on the machine)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads is not None:
             options.intra_op_num_threads = threads
         if providers is None:

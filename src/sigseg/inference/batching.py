@@ -43,9 +43,10 @@ from sigseg.inference.windows import (
     window_width,
 )
 
-DEFAULT_BATCH_ITEMS = 24
-"""Rows (windows x leads) per model call: two 12-lead ECGs. Larger batches are no faster on
-a CPU (measured with ONNX Runtime: 12-48 rows of 1664 samples run at the same rate per row)."""
+DEFAULT_BATCH_ITEMS = 12
+"""Rows (windows x leads) per model call: a 12-lead ECG, or twelve single-lead ones. More
+rows are slower per row on a CPU (ONNX Runtime, the default model, rows of 1664 samples on
+2 cores: 12 rows 40-44 ms of CPU per 12 rows, 24 rows 46-49, 48 rows 52-58)."""
 
 
 @dataclass

@@ -173,15 +173,7 @@ def segment_source(
     src = as_source(source, fs)
     segmenter.task.check_input(src.num_samples, src.fs)
     x_channels = int(src.read(0, 1).shape[0])
-    trained = list(segmenter.task.channels)
-    if channels is not None:
-        names = list(channels)
-    elif len(trained) == x_channels:  # an unnamed array: the names it was trained on
-        names = trained
-    else:
-        names = [f"ch{i}" for i in range(x_channels)]
-    if len(names) != x_channels:
-        raise ValueError(f"{len(names)} channel names for {x_channels} channels")
+    names = _channel_names(segmenter, channels, x_channels)
     for message in check_channels(segmenter, names):
         warnings.warn(message, UserWarning, stacklevel=2)
     gaps, usable = _nan_gaps(src)
@@ -208,20 +200,105 @@ def segment_source(
         rows.extend(_event_row(w, src.fs, name, points) for w in found)
     events = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
     events = events.sort_values(["onset", "channel"], kind="stable").reset_index(drop=True)
-    gap_table = pd.DataFrame(
+    gap_table = _gap_table(gaps, names, src.fs)
+    return Segmentation(
+        events, np.stack(per_item), np.stack(labels), item_names, float(src.fs), gap_table
+    )
+
+
+@dataclass(frozen=True)
+class StreamedSegmentation:
+    """What :func:`segment_stream` gives: the ``events`` and ``gaps`` tables of
+    :class:`Segmentation`, the rate and the length in samples (no probabilities)."""
+
+    events: pd.DataFrame
+    gaps: pd.DataFrame
+    fs: float
+    num_samples: int
+    channels: tuple[str, ...]
+
+
+def segment_stream(
+    segmenter: Segmenter,
+    source: np.ndarray | SignalSource,
+    fs: float | None = None,
+    *,
+    channels: Sequence[str] | None = None,
+    window_options: WindowOptions | None = None,
+) -> StreamedSegmentation:
+    """:func:`segment_source`'s events and gaps in one streaming pass and bounded memory:
+    the probabilities come block by block (:func:`~sigseg.inference.predict.
+    iter_predict_long`), the gaps are found in the same blocks, and the events are decoded
+    as soon as they are final (:class:`~sigseg.inference.streaming.EventStream`; a
+    ``states`` task holds its probabilities until the end). The events equal
+    :func:`segment_source`'s."""
+    from sigseg.inference.predict import iter_predict_long
+    from sigseg.inference.streaming import EventStream
+
+    src = as_source(source, fs)
+    segmenter.task.check_input(src.num_samples, src.fs)
+    x_channels = int(src.read(0, 1).shape[0])
+    names = _channel_names(segmenter, channels, x_channels)
+    for message in check_channels(segmenter, names):
+        warnings.warn(message, UserWarning, stacklevel=2)
+    scanner = GapScanner(src)
+    runs = GapRuns(x_channels)
+    gaps: list[Gap] = []
+    streams: list[EventStream] = []
+    found: list[tuple[str, Wave]] = []
+    item_names: tuple[str, ...] = ()
+    options = window_options or segment_window_options(segmenter)
+    for start, block in iter_predict_long(segmenter.backend, src, options=options, fill_gaps=True):
+        items = block if block.ndim == 3 else block[None]
+        _, codes = scanner.read(start, start + items.shape[-1])
+        gaps += runs.push(codes)
+        if not streams:
+            item_names = tuple(names) if block.ndim == 3 else ("all",)
+            streams = [EventStream(segmenter.task, src.fs) for _ in item_names]
+        masks = codes != 0 if block.ndim == 3 else (codes != 0).any(axis=0, keepdims=True)
+        for name, stream, probs, mask in zip(item_names, streams, items, masks, strict=True):
+            found += [(name, w) for w in stream.push(probs, mask)]
+    gaps += runs.finish()
+    check_usable(runs.usable, names)
+    for name, stream in zip(item_names, streams, strict=True):
+        found += [(name, w) for w in stream.finish()]
+    points = segmenter.task.kind == "events"
+    rows = [_event_row(w, src.fs, name, points) for name, w in found]
+    events = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+    events = events.sort_values(["onset", "channel"], kind="stable").reset_index(drop=True)
+    gaps.sort(key=lambda g: (g.lead, g.onset))
+    return StreamedSegmentation(
+        events, _gap_table(gaps, names, src.fs), float(src.fs), src.num_samples, item_names
+    )
+
+
+def _channel_names(segmenter: Segmenter, channels: Sequence[str] | None, n: int) -> list[str]:
+    """The names of a source's ``n`` channels: those given, else the model's trained ones
+    (an unnamed array with as many channels), else ``ch0``, ``ch1``..."""
+    trained = list(segmenter.task.channels)
+    if channels is not None:
+        names = list(channels)
+    elif len(trained) == n:
+        names = trained
+    else:
+        names = [f"ch{i}" for i in range(n)]
+    if len(names) != n:
+        raise ValueError(f"{len(names)} channel names for {n} channels")
+    return names
+
+
+def _gap_table(gaps: Sequence[Gap], names: Sequence[str], fs: float) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
-                "onset": g.onset / src.fs,
-                "duration": g.num_samples / src.fs,
+                "onset": g.onset / fs,
+                "duration": g.num_samples / fs,
                 "kind": g.kind,
                 "channel": names[g.lead],
             }
             for g in gaps
         ],
         columns=list(GAP_COLUMNS),
-    )
-    return Segmentation(
-        events, np.stack(per_item), np.stack(labels), item_names, float(src.fs), gap_table
     )
 
 
@@ -312,7 +389,9 @@ def segment_file(
     samples: bool = False,
     plot: bool = True,
 ) -> tuple[list[Path], list[str]]:
-    """Segment one file and write ``<stem>_events.tsv`` (BIDS events: onset, duration, label,
+    """Segment one file (in one streaming pass and bounded memory, :func:`segment_stream`,
+    unless ``samples`` asks for per-sample outputs) and write ``<stem>_events.tsv`` (BIDS
+    events: onset, duration, label,
     peak, probability, channel), ``<stem>_gaps.tsv`` (its NaN/Inf stretches: onset, duration,
     kind, channel; a header alone when there are none), on request ``<stem>_samples.npz``
     (per-sample ``labels``, ``probabilities`` and ``classes``, no pickles) and a ``<stem>.png``
@@ -325,7 +404,9 @@ def segment_file(
     with open_for_model(segmenter, path, fs, channels) as reader:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = segment_source(segmenter, reader, channels=list(reader.channels))
+            # per-sample outputs need the whole probabilities; events alone stream
+            run = segment_source if samples else segment_stream
+            result = run(segmenter, reader, channels=list(reader.channels))
         plot_signal = reader.read(0, min(reader.num_samples, round(PLOT_SECONDS * reader.fs)))
     stem = path.stem
     written = [out_dir / f"{stem}{SIDECAR_SUFFIX}", out_dir / f"{stem}_gaps.tsv"]
