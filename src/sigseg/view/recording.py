@@ -149,8 +149,8 @@ def task_of(labels: list[str]) -> Task | None:
 
 def recording_start(path: Path) -> dt.datetime | None:
     """When the recording started, where its file says (a WFDB header's base date and time,
-    an EDF file's start), else ``None``. A WFDB time without a date is taken as today's clock
-    time only for the axis."""
+    an EDF file's start), else ``None``. A WFDB time without a date gets 2000-01-01: the axis
+    shows the time of day only."""
     fmt = signal_format(path)
     if fmt == "wfdb":
         import wfdb
