@@ -5,46 +5,16 @@ them on 127.0.0.1, and Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from view_helpers import CHROMIUM, CHROMIUM_ARGS, EXTRA, MISSED, Day, Viewer, start_viewer
 
 from sigseg.results import load_results
 from sigseg.tasks.ecg.synthetic import write_synthetic_wfdb
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-MISSED = (3600.0, 3630.0)
-"""The predictions lack every QRS complex whose onset lies in this stretch (seconds)."""
-EXTRA = (50_000.5, 50_010.5, 50_020.5)
-"""...and hold a P wave (40 ms) at each of these times that the reference does not."""
-
-
-@dataclass(frozen=True)
-class Day:
-    record: Path  # the .hea file
-    reference: Path  # WFDB annotations <record>.syna
-    run: Path  # the batch run folder of predictions
-    events: pd.DataFrame  # the reference events
-    predicted: pd.DataFrame
 
 
 @pytest.fixture(scope="session")
@@ -81,30 +51,6 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Day:
     return Day(Path(str(base) + ".hea"), reference, run, events, predicted)
 
 
-@dataclass(frozen=True)
-class Viewer:
-    url: str
-    process: subprocess.Popen[str]
-
-
-def start_viewer(*args: object, timeout: float = 90.0) -> Viewer:
-    """``sigseg view ARGS --port 0 --no-open`` in a subprocess, once it prints its URL."""
-    command = [sys.executable, "-m", "sigseg", "view", *map(str, args), "--port", "0", "--no-open"]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ)
-    )
-    deadline = time.monotonic() + timeout
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.startswith("viewer: "):
-            return Viewer(line.split()[1], process)
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError(f"the viewer did not start: {process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
-
-
 @pytest.fixture(scope="module")
 def viewer(day: Day) -> Iterator[Viewer]:
     served = start_viewer(day.record, "--predictions", day.run, "--reference", day.reference)
@@ -129,12 +75,3 @@ def browser() -> Iterator[object]:
         )
         yield context
         context.close()
-
-
-def pixel_colours(png: bytes) -> np.ndarray:
-    """A screenshot as an ``(H, W, 3)`` uint8 array."""
-    import io
-
-    from PIL import Image
-
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))

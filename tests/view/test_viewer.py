@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 import pytest
-from conftest import EXTRA, MISSED, Day, Viewer, pixel_colours
+from view_helpers import EXTRA, MISSED, Day, Viewer, pixel_colours
 
 from sigseg.view.document import FRAME_WIDTH
 
