@@ -222,6 +222,8 @@ def test_a_manifest_extends_another_and_excludes_recordings(tmp_path: Path) -> N
     assert dataset.task.channels[0] == "acc_x"  # the base's relative paths stay the base's
     fewer = open_dataset(manifest(folder / "fewer.yaml", base=str(base), exclude=["*_user07"]))
     assert fewer.names() == ["exp01_user01"]  # the table's rows for it are dropped with it
+    again = manifest(folder / "again.yaml", base="fewer.yaml", exclude=[])
+    assert open_dataset(again).names() == ["exp01_user01", "exp02_user07"]
     with pytest.raises(ValueError, match=r"exclude: '\*_user99' matches no recording"):
         open_dataset(manifest(folder / "typo.yaml", base=str(base), exclude=["*_user99"]))
     loop = manifest(folder / "loop.yaml", base="loop.yaml")

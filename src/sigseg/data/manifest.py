@@ -9,6 +9,7 @@ anywhere is an error)::
     root: data                 # folder of the recordings (default: the manifest's folder)
     recordings: ["**/*.edf"]   # glob patterns under root (default: every signal file)
     exclude: ["sub-03/*"]      # recording names (shell patterns) left out of the data set
+                               # ([] in a manifest with a base takes the base's back in)
     parts:                     # instead of recordings: one recording = several files of equal
       acc: raw/acc_{name}.txt  #   length joined as channels <part>_<channel>; {name} (no
       gyro: raw/gyro_{name}.txt  # slash) is the recording's name, the first part finds them
@@ -297,6 +298,11 @@ def _choice(options: Sequence[str]) -> Callable[[Any, _Where], str]:
     return parse
 
 
+def _patterns(value: Any, where: _Where) -> tuple[str, ...]:
+    """Shell patterns; an empty list is allowed (it undoes a base manifest's)."""
+    return () if value == [] else _texts(value, where)
+
+
 def _names(value: Any, where: _Where) -> tuple[str, ...]:
     names = _texts(value, where)
     if len(set(names)) != len(names):
@@ -418,7 +424,7 @@ def _count(value: Any, where: _Where) -> int:
 _MANIFEST_KEYS: dict[str, Callable[[Any, _Where], Any]] = {
     "root": _folder,
     "recordings": _texts,
-    "exclude": _texts,
+    "exclude": _patterns,
     "parts": _parts,
     "fs": _rate,
     "time_unit": _choice(tuple(TIME_UNITS)),
