@@ -192,6 +192,9 @@ def test_parts_and_interval_table_errors(tmp_path: Path) -> None:
         open_dataset(hapt_manifest(tmp_path))
     with pytest.raises(ValueError, match=r"parts\.acc: needs \{name\} exactly once"):
         open_dataset(hapt_manifest(tmp_path, parts={"acc": "Raw/acc.txt.gz"}))
+    headerless = {"file": "Raw/labels.txt", "columns": ["e", "u", "label", "start", "end"]}
+    with pytest.raises(ValueError, match=r"events: columns \(a table without a header row\) needs"):
+        open_dataset(hapt_manifest(tmp_path, events=headerless))
     table = tmp_path / "t.txt"
     table.write_text("1 1 5 0 3\n")
     with pytest.raises(ValueError, match=r"t\.txt: row 1: start 0 is before the first sample 1"):

@@ -360,10 +360,8 @@ def _read_table(spec: Spec, names: Sequence[str]) -> pd.DataFrame | None:
     if spec.events is None:
         return None
     events = spec.events
-    if events.samples is None and events.columns is None:
+    if events.samples is None:
         table = read_events_tsv(events.file)
-    elif events.samples is None:
-        raise ValueError(f"{events.file}: a table without a header row needs samples columns")
     else:
         span = events.samples
         table = read_sample_intervals(

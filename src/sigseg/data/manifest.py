@@ -332,6 +332,8 @@ def _events(value: Any, where: _Where) -> EventsTable:
     _check_keys(value, ("file", "columns", "recording", "samples"), where.manifest, where.key)
     if "file" not in value:
         raise where.error("needs the file of the table")
+    if "columns" in value and "samples" not in value:
+        raise where.error("columns (a table without a header row) needs samples: {start, end}")
     samples = value.get("samples")
     return EventsTable(
         file=_file(value["file"], where.child("file")),

@@ -804,7 +804,8 @@ class JoinedReader(SignalReader):
         self.sample_labels = first.sample_labels
 
     def _read(self, start: int, stop: int) -> np.ndarray:
-        return np.concatenate([r.read(start, stop) for r in self._parts.values()])[self._index]
+        parts = [r._read(start, stop) for r in self._parts.values()]  # read() checks the join
+        return np.concatenate(parts)[self._index]
 
     def close(self) -> None:
         for reader in self._parts.values():
