@@ -66,6 +66,14 @@ def test_a_field_trains_scores_and_resumes(field: Path, tmp_path: Path) -> None:
     run_field(config, tmp_path, log=lines.append)
     assert json.loads((run / "curve.json").read_text()) == curve
 
+    # a training folder of another recipe is set aside, never resumed or deleted
+    (run / "fingerprint.txt").write_text("another\n")
+    (run / "run.json").unlink()
+    (run / "train.json").unlink()
+    run_field(config, tmp_path, log=lines.append)
+    assert (run / "train-another" / "best.safetensors").is_file()
+    assert (run / "train" / "best.safetensors").is_file() and (run / "run.json").is_file()
+
 
 def test_a_field_config_names_its_errors(field: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"

@@ -255,6 +255,22 @@ def headline(config: FieldConfig, result: Mapping[str, Any]) -> float:
     return float(result["samples"]["macro_f1"])
 
 
+def _set_aside_stale(run_dir: Path, fp: str, log: Log) -> None:
+    """Mark ``run_dir`` as training under fingerprint ``fp``; a training folder marked with
+    another (another recipe or model, which its last checkpoint would otherwise resume) is
+    renamed ``train-<its fingerprint>``, not deleted. An unmarked folder is taken as ``fp``'s."""
+    mark = run_dir / "fingerprint.txt"
+    old = mark.read_text(encoding="utf-8").strip() if mark.is_file() else fp  # unmarked: ours
+    train_dir = run_dir / "train"
+    if train_dir.exists() and old != fp:
+        aside = run_dir / f"train-{old}"
+        log(f"  {train_dir} was trained with another recipe or model: kept as {aside.name}")
+        train_dir.rename(aside)
+        (run_dir / "curve.json").unlink(missing_ok=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_text(mark, fp + "\n")
+
+
 def execute_run(config: FieldConfig, model: FieldModel, seed: int, out: Path, log: Log) -> dict:
     """Train, score and profile one run, or return its finished ``run.json``."""
     from sigseg.checkpoint import load_checkpoint
@@ -269,6 +285,7 @@ def execute_run(config: FieldConfig, model: FieldModel, seed: int, out: Path, lo
     best = run_dir / "train" / "best.safetensors"
     trained = _read_json(run_dir / "train.json")
     if not (trained and trained.pop("fingerprint", None) == fp and best.is_file()):
+        _set_aside_stale(run_dir, fp, log)
         trained = train_run(config, model, seed, run_dir)
         write_json(run_dir / "train.json", {**trained, "fingerprint": fp})
     result, speed = score_run(config, best)
