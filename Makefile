@@ -53,13 +53,14 @@ test: $(STAMP) $(CHROMIUM)
 # Rebuild the shipped pretrained ECG models from scratch (LUDB train split; ~10 + ~40 + ~10 min
 # on 2 cores): the default ecg-hybrid-fast-ludb (125 Hz), the 250-Hz ecg-hybrid-ludb and
 # ecg-hybrid-fast-ludb-noise (the default's recipe with real NSTDB noise; NSTDB in
-# ../shared/data/nstdb).
+# ../shared/data/nstdb), then their ONNX exports (the default backend runs them).
 pretrained: $(STAMP)
 	for name in ecg-hybrid-fast-ludb ecg-hybrid-ludb ecg-hybrid-fast-ludb-noise; do \
 	  config=configs/$$name.yaml; \
 	  SIGSEG_DATA=$${SIGSEG_DATA:-../shared/data/ludb} $(BIN)/sigseg train --config $$config --out runs/$$name && \
 	  SIGSEG_DATA=$${SIGSEG_DATA:-../shared/data/ludb} $(BIN)/python -m sigseg.pretrained.build runs/$$name --name $$name --config $$config || exit 1; \
 	done
+	$(BIN)/python -m sigseg.pretrained.onnx  # their ONNX exports, shipped beside the weights
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info $(DEMO)
