@@ -208,3 +208,20 @@ def test_a_killed_process_resumes_to_the_same_tables(
     assert_same_tables(tmp_path / "whole", cut, ECG_TABLES)
     recordings = pd.read_parquet(cut / "recordings.parquet")
     assert recordings.recording.is_unique and len(recordings) == 30
+
+
+def test_ctrl_c_says_how_to_resume(ludb_list: Callable[[int], Path], tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "sigseg", "delineate", f"@{ludb_list(20)}"]
+    command += ["--shard-size", "2", "--out", str(tmp_path / "run")]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "run" / SHARDS).glob("0*")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("interrupted: the shards committed in")
+    rerun = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    recordings = pd.read_parquet(tmp_path / "run" / "recordings.parquet")
+    assert recordings.recording.is_unique and len(recordings) == 20

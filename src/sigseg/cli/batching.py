@@ -40,7 +40,7 @@ def run_batch_command(
     """Run the job ``spec`` (a :class:`~sigseg.batch.jobs.JobSpec`) describes over the
     inputs into ``out``, here or on Ray, and print what it did; exit 1 when a recording
     failed (they are listed in ``errors.parquet``)."""
-    from sigseg.batch import collect_inputs, run_batch
+    from sigseg.batch import collect_inputs
     from sigseg.batch.progress import Progress
     from sigseg.batch.runner import SHARD_SIZE
     from sigseg.batch.shards import file_digest
@@ -62,8 +62,33 @@ def run_batch_command(
     def progress(total: int, done: int) -> Progress:
         return Progress(total, done, verb)
 
+    try:
+        summary = _run(spec, items, out, settings, overwrite, shard_size, ray, workers, progress)
+    except KeyboardInterrupt:
+        typer.echo(
+            f"interrupted: the shards committed in {out} are kept; run the same command again "
+            "to resume",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    _report(summary, items, out, verb)
+
+
+def _run(
+    spec: Any,
+    items: Sequence[Any],
+    out: Path,
+    settings: dict[str, Any],
+    overwrite: bool,
+    shard_size: int,
+    ray: str | None,
+    workers: int | None,
+    progress: Any,
+) -> Any:
+    from sigseg.batch import run_batch
+
     if ray is None:
-        summary = run_batch(
+        return run_batch(
             spec.build(),
             items,
             out,
@@ -72,20 +97,23 @@ def run_batch_command(
             shard_size=shard_size,
             progress=progress,
         )
-    else:
-        from sigseg.batch.cluster import run_on_ray
+    from sigseg.batch.cluster import run_on_ray
 
-        summary = run_on_ray(
-            spec,
-            items,
-            out,
-            settings,
-            address=ray,
-            workers=workers,
-            overwrite=overwrite,
-            shard_size=shard_size,
-            progress=progress,
-        )
+    return run_on_ray(
+        spec,
+        items,
+        out,
+        settings,
+        address=ray,
+        workers=workers,
+        overwrite=overwrite,
+        shard_size=shard_size,
+        progress=progress,
+    )
+
+
+def _report(summary: Any, items: Sequence[Any], out: Path, verb: str) -> None:
+    """Print what the run did; exit 1 when a recording failed."""
     counts = summary.state.get("counts", {})
     failed = counts.get("errors", 0)
     if summary.ran == 0 and summary.skipped:
