@@ -60,6 +60,7 @@ def test_ecg_tables_hold_what_delineate_finds(
     np.testing.assert_allclose(events.offset, (waves.offset + 1) / 500.0, atol=1e-9)
     assert events.channel.tolist() == waves.lead.tolist()
     assert events.label.tolist() == waves.kind.tolist()
+    assert events.score.between(0.25, 1.0).all()  # the mean probability of the wave's class
     intervals = tables["intervals"][tables["intervals"].recording == str(path)]
     np.testing.assert_allclose(
         intervals.qrs_ms.to_numpy(float), api.intervals.qrs_ms.to_numpy(float), equal_nan=True

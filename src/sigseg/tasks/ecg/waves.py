@@ -235,7 +235,8 @@ def decode_labels(
 ) -> list[Wave]:
     """:func:`labels_to_waves` without the order check and without checking its arguments,
     with ``offset`` added to every index (``labels`` is a piece of a longer recording that
-    starts at sample ``offset``). The building block of streaming decoding."""
+    starts at sample ``offset``). The building block of streaming decoding. With ``probs``,
+    each wave's ``score`` is the mean probability of its class over its span."""
     if options.merge_gap_ms > 0:
         labels = _merge_gaps(labels, fs, options.merge_gap_ms)
     found: list[tuple[np.ndarray, ...]] = []
@@ -245,16 +246,23 @@ def decode_labels(
         keep = ends - starts + 1 >= min_samples - 1e-9
         starts, ends = starts[keep], ends[keep]
         peaks = _peaks(kind, starts, ends, probs, signal)
-        found.append((starts, peaks, ends, np.full(starts.size, code)))
-    onsets, peaks, offsets, codes = (np.concatenate(parts) for parts in zip(*found, strict=True))
+        scores = np.full(starts.size, np.nan)
+        if probs is not None and starts.size:
+            total = np.concatenate(([0.0], np.cumsum(probs[_LABEL[kind]], dtype=np.float64)))
+            scores = (total[ends + 1] - total[starts]) / (ends - starts + 1)
+        found.append((starts, peaks, ends, np.full(starts.size, code), scores))
+    onsets, peaks, offsets, codes, scores = (
+        np.concatenate(parts) for parts in zip(*found, strict=True)
+    )
     order = np.lexsort((offsets, onsets))
     return [
-        Wave(WAVE_KINDS[c], s, p, e, lead)
-        for c, s, p, e in zip(
+        Wave(WAVE_KINDS[c], s, p, e, lead, score=None if q != q else q)
+        for c, s, p, e, q in zip(
             codes[order].tolist(),
             (onsets[order] + offset).tolist(),
             (peaks[order] + offset).tolist(),
             (offsets[order] + offset).tolist(),
+            scores[order].tolist(),
             strict=True,
         )
     ]
