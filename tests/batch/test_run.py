@@ -226,3 +226,30 @@ def test_ctrl_c_says_how_to_resume(ludb_list: Callable[[int], Path], tmp_path: P
     assert rerun.returncode == 0, rerun.stderr
     recordings = pd.read_parquet(tmp_path / "run" / "recordings.parquet")
     assert recordings.recording.is_unique and len(recordings) == 20
+
+
+def test_a_long_recording_streams_to_the_rows_delineate_writes(
+    cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recording longer than one window (here 4 minutes) is streamed, its rows packed into
+    Arrow as they come; the events are the waves ``sigseg delineate`` writes for it."""
+    import sigseg.batch.tables
+    from sigseg.tasks.ecg.synthetic import write_synthetic_wfdb
+
+    monkeypatch.setattr(sigseg.batch.tables, "PACK_ROWS", 100)
+    record = write_synthetic_wfdb(tmp_path / "long", 4 / 60, fs=500.0, leads=2, seed=1)
+    single = cli("delineate", record, "--out", tmp_path / "single", "--no-plot")
+    assert single.code == 0, single.err
+    batch = cli("delineate", record, "--batch", "--out", tmp_path / "run")
+    assert batch.code == 0, batch.err
+    waves = pd.read_csv(tmp_path / "single" / "long_waves.csv")
+    tables = read_tables(tmp_path / "run", ECG_TABLES)
+    events = tables["events"]
+    assert len(events) == len(waves) > 500
+    order = waves.sort_values(["lead", "onset"], kind="stable")
+    mine = events.sort_values(["channel", "onset"], kind="stable")
+    np.testing.assert_allclose(mine.onset, order.onset_s, atol=1e-6)
+    assert mine.label.tolist() == order.kind.tolist()
+    assert tables["recordings"].n_events.tolist() == [len(waves)]
+    intervals = pd.read_csv(tmp_path / "single" / "long_intervals.csv")
+    assert len(tables["intervals"]) == len(intervals)

@@ -67,11 +67,12 @@ class ShardWorker:
         from sigseg.batch.tables import Rows, to_tables
 
         last = first + len(items) - 1
-        rows = Rows()
+        rows, errors = Rows(), []
         for _, found in process(self.job, items):
+            errors += [e["error"] for e in found.errors]
             rows.extend(found)
         self.run.commit(first, last, to_tables(rows, self.job.tables))
-        return first, last, [e["error"] for e in rows.errors]
+        return first, last, errors
 
 
 def connect(address: str, workers: int | None) -> bool:

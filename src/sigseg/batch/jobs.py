@@ -406,13 +406,14 @@ class DelineateJob:
                         stream = beats.setdefault(lead, BeatStream(reader.fs))
                         rows.events += _wave_rows(item, name, lead_waves, reader.fs)
                         rows.intervals += _interval_rows(item, name, stream.push(lead_waves))
+                    rows.pack()
                 for lead, stream in beats.items():
                     name = names[-1 if lead is None else lead]
                     rows.intervals += _interval_rows(item, name, stream.finish())
                 fs, n = reader.fs, reader.num_samples
         said = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
         record = _recording_row(
-            item, fs, n, len(channels), len(rows.events), gap_samples / fs, started
+            item, fs, n, len(channels), rows.count("events"), gap_samples / fs, started
         )
         record["warnings"] = "; ".join(said)
         rows.recordings.append(record)

@@ -73,26 +73,57 @@ SCHEMAS: dict[str, pa.Schema] = {
 """Table name (``<name>.parquet`` in the run folder) -> schema."""
 
 
+PACK_ROWS = 50_000
+"""Row dicts are packed into an Arrow table once a table holds this many (a day of ECG gives
+hundreds of thousands of rows: as dicts, hundreds of MB)."""
+
+
 @dataclass
 class Rows:
-    """What one recording adds to the tables: row dicts per table name."""
+    """What one or more recordings add to the tables: per table name, row dicts and the
+    Arrow tables earlier rows were packed into (:meth:`pack`), in order."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
     intervals: list[dict[str, Any]] = field(default_factory=list)
     recordings: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    packed: dict[str, list[pa.Table]] = field(default_factory=dict)
 
     def extend(self, other: Rows) -> None:
         for name in SCHEMAS:
+            if other.packed.get(name):
+                self._pack(name)
+                self.packed.setdefault(name, []).extend(other.packed[name])
             getattr(self, name).extend(getattr(other, name))
+        self.pack()
 
-    def __len__(self) -> int:
-        return len(self.recordings) + len(self.errors)
+    def count(self, name: str) -> int:
+        """Rows of table ``name``, packed or not."""
+        packed = sum(t.num_rows for t in self.packed.get(name, []))
+        return packed + len(getattr(self, name))
+
+    def pack(self, at_least: int | None = None) -> None:
+        """Pack each table's row dicts into Arrow once there are ``at_least`` of them
+        (default :data:`PACK_ROWS`)."""
+        limit = PACK_ROWS if at_least is None else at_least
+        for name in SCHEMAS:
+            if len(getattr(self, name)) >= limit:
+                self._pack(name)
+
+    def _pack(self, name: str) -> None:
+        rows = getattr(self, name)
+        if rows:
+            self.packed.setdefault(name, []).append(table_of(rows, SCHEMAS[name]))
+            rows.clear()
 
 
 def to_tables(rows: Rows, names: Iterable[str]) -> dict[str, pa.Table]:
     """``rows`` as Arrow tables, one per table ``names``."""
-    return {name: table_of(getattr(rows, name), SCHEMAS[name]) for name in names}
+    out = {}
+    for name in names:
+        parts = [*rows.packed.get(name, []), table_of(getattr(rows, name), SCHEMAS[name])]
+        out[name] = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    return out
 
 
 def table_of(rows: list[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
