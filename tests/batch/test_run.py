@@ -214,7 +214,13 @@ def test_a_killed_process_resumes_to_the_same_tables(
 def test_ctrl_c_says_how_to_resume(ludb_list: Callable[[int], Path], tmp_path: Path) -> None:
     command = [sys.executable, "-m", "sigseg", "delineate", f"@{ludb_list(20)}"]
     command += ["--shard-size", "2", "--out", str(tmp_path / "run")]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    # a shell's background job ignores SIGINT, and its children inherit that: restore it
+    process = subprocess.Popen(
+        command,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while not list((tmp_path / "run" / SHARDS).glob("0*")) and time.monotonic() < deadline:
         time.sleep(0.01)
