@@ -3,6 +3,7 @@ the test split, write learning curves, and are never redone once finished."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def test_a_field_trains_scores_and_resumes(field: Path, tmp_path: Path) -> None:
     run = tmp_path / "runs" / "tiny-seed0"
     curve = json.loads((run / "curve.json").read_text())
     assert [p["epoch"] for p in curve] == list(range(1, len(curve) + 1))
-    assert len(curve) >= 1 and all(b["seconds"] > a["seconds"] for a, b in zip(curve, curve[1:]))
+    assert curve and all(b["seconds"] > a["seconds"] for a, b in itertools.pairwise(curve))
     finished = (run / "run.json").stat().st_mtime_ns
     report = (tmp_path / "report.md").read_text()
     assert "tiny " in report and "Runs finished: 1 of 1." in report
