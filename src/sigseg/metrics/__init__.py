@@ -23,7 +23,6 @@ from sigseg.metrics.events import (
     evaluate_recording,
     format_task_tables,
     headline,
-    match_episodes,
 )
 from sigseg.metrics.matching import BoundaryTally, annotated_span, match_positions
 from sigseg.metrics.samples import confusion_matrix, sample_scores
@@ -51,7 +50,6 @@ __all__ = [
     "format_task_tables",
     "headline",
     "label_segments",
-    "match_episodes",
     "match_positions",
     "sample_scores",
     "segment_counts",

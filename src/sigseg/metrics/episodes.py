@@ -23,9 +23,10 @@ FIX, SACCADE and SP, after Hooge et al. 2018). The definition, in our words:
 
 Where we differ, on purpose: a score with a zero denominator is NaN here (``sp_tool`` gives 0.0),
 as everywhere in :mod:`sigseg.metrics`; and reference samples marked ``ignore_index`` belong to
-no episode (GazeCom has none). This is not the episode matching of
-:func:`sigseg.metrics.events.match_episodes` (largest IoU over episodes of any class), which
-``sp_tool`` uses for its event-level kappa, not for the F1 the anchor published.
+no episode (GazeCom has none). This is the ``episodes`` family of
+:class:`sigseg.metrics.events.TaskEvaluation`, which ``sigseg evaluate`` reports for every
+segments and states task. (``sp_tool``'s event-level kappa pairs episodes differently, by the
+largest overlap over every class; that is not the F1 the anchor published.)
 
 **Sample-level F1** of the same protocol (``evaluate_samples``): for class ``c``, TP/FP/FN over
 every sample of every file, pooled, with all other classes (noise included) as negatives. That

@@ -8,8 +8,9 @@ tolerance sets); this module scores any label set with the families that fit its
 * ``events_iou50`` (``segments``, ``states``): a predicted and a reference interval of the
   same class match one-to-one when their IoU is at least 0.5 (:func:`~sigseg.metrics.segments.
   match_segments`);
-* ``episodes`` (``segments``, ``states``): the episode F1 of eye-movement event detection
-  (:func:`match_episodes`);
+* ``episodes`` (``segments``, ``states``): the episode F1 of eye-movement research, as the
+  GazeCom anchor's evaluation code (sp_tool) defines it (:mod:`sigseg.metrics.episodes`:
+  per class, each reference episode hit by the first overlapping predicted one);
 * ``boundaries`` (``segments``, ``states``): onsets and offsets matched one-to-one within
   ``task.tolerance_s``, closest first (:func:`~sigseg.metrics.matching.match_positions`);
 * ``points`` (``events``): point events matched the same way.
@@ -53,9 +54,10 @@ from typing import Any
 import numpy as np
 
 from sigseg.data.record import Wave
+from sigseg.metrics.episodes import episode_counts
 from sigseg.metrics.matching import EPS, BoundaryTally, Span, annotated_span, match_positions
 from sigseg.metrics.samples import confusion_matrix, sample_scores
-from sigseg.metrics.segments import Segment, label_segments, match_segments, segment_iou
+from sigseg.metrics.segments import Segment, label_segments, match_segments
 from sigseg.metrics.tables import format_score, text_table
 from sigseg.tasks.base import IGNORE_INDEX, Task
 
@@ -66,7 +68,6 @@ __all__ = [
     "evaluate_recording",
     "format_task_tables",
     "headline",
-    "match_episodes",
 ]
 
 TALLY_FAMILIES: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -257,44 +258,9 @@ def cohen_kappa(cm: np.ndarray) -> float:
     return _ratio(po - pe, 1.0 - pe)
 
 
-def match_episodes(pred: Sequence[Segment], ref: Sequence[Segment]) -> list[tuple[int, int]]:
-    """The hits ``(pred_index, ref_index)`` of the episode F1 of eye-movement event detection.
-
-    Episodes are maximal runs of one class (every class, background included), each list
-    time-ordered and disjoint as :func:`~sigseg.metrics.segments.label_segments` makes it. The
-    reference episodes are visited in time order; each is paired with the predicted episode of
-    *any* class that has the largest IoU with it (ties: the earlier; none when no predicted
-    episode overlaps it). The pair is a hit when the predicted episode has the reference's
-    class and no earlier hit took it; a hit takes it. Then per class, TP = its hits, FN = its
-    reference episodes that are not hits, FP = its predicted episodes no hit took, and
-    F1 = 2 TP / (2 TP + FP + FN).
-
-    Unlike one-to-one IoU matching, a reference episode whose best overlap is an episode of
-    another class is a miss even when a smaller piece of the right class overlaps it. Here the
-    reference class-1 episode 0..9 overlaps a class-2 episode 0..5 (IoU 0.6) more than the
-    class-1 episode 6..9 (IoU 0.4), so only the reference class-2 episode is a hit::
-
-        >>> ref = [Segment(1, 0, 9), Segment(2, 10, 14)]
-        >>> pred = [Segment(2, 0, 5), Segment(1, 6, 9), Segment(2, 10, 14)]
-        >>> match_episodes(pred, ref)
-        [(2, 1)]
-    """
-    pred_starts = np.array([p.start for p in pred], dtype=np.int64)
-    pred_ends = np.array([p.end for p in pred], dtype=np.int64)
-    taken: set[int] = set()
-    hits = []
-    for j, r in enumerate(ref):
-        first = int(np.searchsorted(pred_ends, r.start, side="left"))
-        stop = int(np.searchsorted(pred_starts, r.end, side="right"))
-        best, best_iou = -1, 0.0
-        for i in range(first, stop):
-            iou = segment_iou(pred[i], r)
-            if iou > best_iou:
-                best, best_iou = i, iou
-        if best >= 0 and pred[best].label == r.label and best not in taken:
-            taken.add(best)
-            hits.append((best, j))
-    return hits
+def _episode_tally(pred: np.ndarray, ref: np.ndarray, cls: int) -> BoundaryTally:
+    counts = episode_counts(pred, ref, cls)
+    return BoundaryTally(counts.tp, counts.fp, counts.fn)
 
 
 def _interval_tallies(
@@ -386,9 +352,7 @@ def evaluate_recording(
         pred = np.where(ref == IGNORE_INDEX, IGNORE_INDEX, pred)
         pred_runs = label_segments(pred, IGNORE_INDEX, background=None)
         ref_runs = label_segments(ref, IGNORE_INDEX, background=None)
-        tallies["episodes"] = _interval_tallies(
-            match_episodes(pred_runs, ref_runs), pred_runs, ref_runs, events
-        )
+        tallies["episodes"] = tuple(_episode_tally(pred, ref, k) for k in events)
         pred_fg = [s for s in pred_runs if s.label in events]
         ref_fg = [s for s in ref_runs if s.label in events]
         tallies["events_iou50"] = _interval_tallies(
@@ -489,7 +453,7 @@ def format_task_tables(result: Mapping[str, Any], task: Task) -> str:
         rows.append(_macro_row(points["macro_f1"], len(_TIMED_HEADER)))
         out += ["", f"Points (tolerance {tolerance})", *text_table(_TIMED_HEADER, rows)]
         return "\n".join(out)
-    titles = {"events_iou50": "Intervals (IoU >= 0.5)", "episodes": "Episodes (largest IoU)"}
+    titles = {"events_iou50": "Intervals (IoU >= 0.5)", "episodes": "Episodes (sp_tool)"}
     for family, title in titles.items():
         scores = result[family]
         rows = [_detection_row(c, s) for c, s in scores["classes"].items()]
