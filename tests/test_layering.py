@@ -76,3 +76,12 @@ def test_generic_packages_load_no_ecg_submodule() -> None:
     loaded = set(json.loads(out))
     assert ECG in loaded  # the vocabulary, through sigseg.tasks
     assert not loaded & _ecg_submodules(), sorted(loaded & _ecg_submodules())
+
+
+def test_the_cli_starts_without_torch() -> None:
+    """Loading the CLI (every command's module) imports no torch: `sigseg view`, `report` or
+    `data check` start in a fraction of a second, and a command that runs a model imports it
+    when it runs."""
+    code = "import sys, sigseg.cli\nprint('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -7,16 +7,15 @@ from pathlib import Path
 
 import typer
 
-from sigseg.checkpoint import load_checkpoint
-from sigseg.export import DEFAULT_OPSET, export_onnx
-from sigseg.inference.backends import check_onnx
 from sigseg.optional import require
 
 
 def export(
     checkpoint: Path = typer.Argument(..., help="A sigseg checkpoint (.safetensors)."),
     onnx: Path = typer.Option(..., "--onnx", help="The ONNX file to write."),
-    opset: int = typer.Option(DEFAULT_OPSET, "--opset", help="ONNX opset version."),
+    opset: int | None = typer.Option(
+        None, "--opset", help="ONNX opset version (default: sigseg.export.DEFAULT_OPSET)."
+    ),
     check: bool = typer.Option(
         True, "--check/--no-check", help="Compare ONNX Runtime with PyTorch on random input."
     ),
@@ -32,6 +31,12 @@ def export(
     would. With --check, ONNX Runtime's logits are compared with PyTorch's."""
     if check:  # say what is missing before anything is written
         require("onnxruntime", "sigseg export --check")
+    # torch is imported here, not with the CLI, so that other commands start fast
+    from sigseg.checkpoint import load_checkpoint
+    from sigseg.export import DEFAULT_OPSET, export_onnx
+    from sigseg.inference.backends import check_onnx
+
+    opset = DEFAULT_OPSET if opset is None else opset
     model, info = load_checkpoint(checkpoint)
     path = export_onnx(
         model, onnx, opset=opset, preprocessing=info.preprocessing, name=info.name, task=info.task

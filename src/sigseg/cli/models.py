@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from sigseg.models import create_model, get_preset, list_models
-from sigseg.models.profile import ModelProfile, profile_model
+if TYPE_CHECKING:
+    from sigseg.models.profile import ModelProfile
 
 
 def models(
@@ -26,6 +27,9 @@ def models(
     at that rate, which is what inference resamples any signal to."""
     if not fs > 0:
         raise typer.BadParameter(f"--fs must be > 0, got {fs}")
+    from sigseg.models import create_model, get_preset, list_models  # torch: only when run
+    from sigseg.models.profile import profile_model
+
     profiles = []
     for name in list_models():
         preset = get_preset(name)
@@ -39,6 +43,8 @@ def models(
 
 
 def _table(profiles: list[ModelProfile], fs: float) -> Table:
+    from sigseg.models import get_preset
+
     table = Table(title=f"sigseg models (run at {fs:g} Hz unless a preset fixes its rate)")
     for col in ("model", "architecture", "parameters", "rate (Hz)", "receptive field", "MMAC/s"):
         table.add_column(col, justify="left" if col in ("model", "architecture") else "right")
