@@ -5,19 +5,23 @@ trained until validation stops improving, several seeds, scored on the field's t
 
 Finished runs are reused, a killed run resumes from its last checkpoint, and ``results.json``
 is rewritten after every run (see :mod:`sigseg.compare.convergence`). ``--threads`` sets
-PyTorch's intra-op threads; ``--only LABEL`` limits the models.
+PyTorch's intra-op threads; ``--only LABEL`` limits the models; ``--report`` only redraws
+``report.md`` and ``curves.png`` from the saved ``results.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import shlex
 import sys
+from pathlib import Path
 
 import torch
 
 from sigseg.compare.convergence import read_field_config, run_field
+from sigseg.compare.field_report import write_field_report
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,7 +30,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, help="results folder")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--only", action="append", default=[], help="model label (repeatable)")
+    parser.add_argument("--report", action="store_true", help="only redraw the report")
     args = parser.parse_args(argv)
+    if args.report:
+        results = Path(args.out) / "results.json"
+        if not results.is_file():
+            parser.error(f"--report: {results} not found (no run has finished)")
+        print(write_field_report(Path(args.out), json.loads(results.read_text(encoding="utf-8"))))
+        return
     config = read_field_config(args.field)
     if args.only:
         unknown = sorted(set(args.only) - {m.label for m in config.models})
