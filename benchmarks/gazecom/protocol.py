@@ -27,11 +27,8 @@ import numpy as np
 import torch
 import yaml
 
-from sigseg.compare.convergence import (
-    execute_run,
-    read_field_config,
-    write_json,
-)
+from sigseg.compare.convergence import execute_run, read_field_config
+from sigseg.compare.runs import write_json
 
 HERE = Path(__file__).resolve().parent
 FIELD = HERE.parent / "fields" / "gazecom.yaml"

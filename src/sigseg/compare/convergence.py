@@ -23,7 +23,6 @@ sessions.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from sigseg.atomic import write_text
 from sigseg.compare.aggregate import aggregate, flatten
 from sigseg.compare.config import fingerprint
 from sigseg.compare.field_report import write_field_report
+from sigseg.compare.runs import read_json, write_json
 
 Log = Callable[[str], None]
 FIELD_KEYS = ("name", "data", "data_root", "seeds", "recipe", "models", "test_split")
@@ -144,18 +144,6 @@ class EpochClock(L.Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.elapsed = self._base = float(state["elapsed"])
         self.points = list(state["points"])
-
-
-def write_json(path: Path, value: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text(path, json.dumps(value, indent=2, allow_nan=False) + "\n")
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def run_id(model: FieldModel, seed: int) -> str:
@@ -278,12 +266,12 @@ def execute_run(config: FieldConfig, model: FieldModel, seed: int, out: Path, lo
 
     run_dir = out / "runs" / run_id(model, seed)
     fp = _fingerprint(config, model, seed)
-    saved = _read_json(run_dir / "run.json")
+    saved = read_json(run_dir / "run.json")
     if saved and saved.get("fingerprint") == fp:
         log("  finished run found, reused")
         return saved
     best = run_dir / "train" / "best.safetensors"
-    trained = _read_json(run_dir / "train.json")
+    trained = read_json(run_dir / "train.json")
     if not (trained and trained.pop("fingerprint", None) == fp and best.is_file()):
         _set_aside_stale(run_dir, fp, log)
         trained = train_run(config, model, seed, run_dir)
@@ -303,23 +291,12 @@ def execute_run(config: FieldConfig, model: FieldModel, seed: int, out: Path, lo
         "score": headline(config, result),
         "evaluation": result,
     }
-    write_json(run_dir / "run.json", _finite(run))
+    write_json(run_dir / "run.json", run)
     log(
         f"  test score {run['score']:.3f} after {trained['epochs']} epochs "
         f"({trained['seconds'] / 60:.1f} min; best epoch {trained['best_epoch']})"
     )
     return run
-
-
-def _finite(value: Any) -> Any:
-    """JSON has no NaN: undefined scores become null."""
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
 
 
 def summarize(config: FieldConfig, runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -377,6 +354,6 @@ def run_field(config: FieldConfig, out: str | Path, *, command: str = "", log: L
             "failed": failed,
             "models": summarize(config, runs),
         }
-        write_json(results, _finite(summary))
+        write_json(results, summary)
         write_field_report(out, summary)
     return results
