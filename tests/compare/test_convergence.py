@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,13 @@ def test_a_field_trains_scores_and_resumes(field: Path, tmp_path: Path) -> None:
     report = (tmp_path / "report.md").read_text()
     assert "tiny " in report and "Runs finished: 1 of 1." in report
     assert (tmp_path / "curves.png").stat().st_size > 10_000
+
+    # the README's script: --report redraws the report from results.json alone
+    (tmp_path / "report.md").unlink()
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "fields.py"
+    cmd = [sys.executable, str(script), str(field), "--out", str(tmp_path), "--report"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    assert (tmp_path / "report.md").read_text() == report
 
     run_field(config, tmp_path, log=lines.append)  # a finished run is reused, not redone
     assert (run / "run.json").stat().st_mtime_ns == finished and "reused" in lines[-1]
