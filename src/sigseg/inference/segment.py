@@ -150,6 +150,22 @@ def check_channels(segmenter: Segmenter, names: Sequence[str]) -> list[str]:
     return []
 
 
+def _checked_source(
+    segmenter: Segmenter,
+    source: np.ndarray | SignalSource,
+    fs: float | None,
+    channels: Sequence[str] | None,
+) -> tuple[SignalSource, list[str]]:
+    """The source, checked against the task's minimum input, and its channel names, with a
+    warning (pointing at the caller's caller) for each name the model was not trained on."""
+    src = as_source(source, fs)
+    segmenter.task.check_input(src.num_samples, src.fs)
+    names = _channel_names(segmenter, channels, int(src.read(0, 1).shape[0]))
+    for message in check_channels(segmenter, names):
+        warnings.warn(message, UserWarning, stacklevel=3)
+    return src, names
+
+
 def segment_source(
     segmenter: Segmenter,
     source: np.ndarray | SignalSource,
@@ -170,12 +186,7 @@ def segment_source(
     what the model already gave for this source (a batched run,
     :mod:`sigseg.inference.batching`), as :func:`~sigseg.inference.predict.predict_long`
     gives them with :func:`segment_window_options`; ``None``: run the model here."""
-    src = as_source(source, fs)
-    segmenter.task.check_input(src.num_samples, src.fs)
-    x_channels = int(src.read(0, 1).shape[0])
-    names = _channel_names(segmenter, channels, x_channels)
-    for message in check_channels(segmenter, names):
-        warnings.warn(message, UserWarning, stacklevel=2)
+    src, names = _checked_source(segmenter, source, fs, channels)
     gaps, usable = _nan_gaps(src)
     check_usable(usable, names)
     probs = probabilities
@@ -235,14 +246,9 @@ def segment_stream(
     from sigseg.inference.predict import iter_predict_long
     from sigseg.inference.streaming import EventStream
 
-    src = as_source(source, fs)
-    segmenter.task.check_input(src.num_samples, src.fs)
-    x_channels = int(src.read(0, 1).shape[0])
-    names = _channel_names(segmenter, channels, x_channels)
-    for message in check_channels(segmenter, names):
-        warnings.warn(message, UserWarning, stacklevel=2)
+    src, names = _checked_source(segmenter, source, fs, channels)
     scanner = GapScanner(src)
-    runs = GapRuns(x_channels)
+    runs = GapRuns(len(names))
     gaps: list[Gap] = []
     streams: list[EventStream] = []
     found: list[tuple[str, Wave]] = []
