@@ -118,16 +118,21 @@ def read_events_tsv(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def _read_text(path: Path) -> str:
+    """A UTF-8 text file (a BOM dropped), with one-line errors for a missing or binary file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason})") from exc
+
+
 def _read_cells(path: Path) -> pd.DataFrame:
     """A tab-separated file as text cells, every row as wide as the header."""
     import pandas as pd
 
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason})") from exc
+    text = _read_text(path)
     rows = [row for row in csv.reader(io.StringIO(text), delimiter="\t") if row]
     if not rows:
         raise ValueError(f"{path}: the file is empty (an events file needs a header row)")
@@ -226,12 +231,7 @@ def _read_delimited(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
     columns unless ``columns`` does."""
     import pandas as pd
 
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason})") from exc
+    text = _read_text(path)
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise ValueError(f"{path}: the file is empty")
