@@ -5,14 +5,14 @@ trained until validation stops improving, several seeds, scored on the field's t
 
 Finished runs are reused, a killed run resumes from its last checkpoint, and ``results.json``
 is rewritten after every run (see :mod:`sigseg.compare.convergence`). ``--threads`` sets
-PyTorch's intra-op threads; ``--only LABEL`` limits the models; ``--report`` only redraws
-``report.md`` and ``curves.png`` from the saved ``results.json``.
+PyTorch's intra-op threads; ``--only LABEL`` and ``--seed K`` limit what is trained (finished
+runs of the others stay in ``results.json``); ``--report`` only redraws ``report.md`` and
+``curves.png`` from the saved ``results.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import shlex
 import sys
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, help="results folder")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--only", action="append", default=[], help="model label (repeatable)")
+    parser.add_argument("--seed", type=int, action="append", default=[], help="seed (repeatable)")
     parser.add_argument("--report", action="store_true", help="only redraw the report")
     args = parser.parse_args(argv)
     if args.report:
@@ -39,17 +40,24 @@ def main(argv: list[str] | None = None) -> None:
         print(write_field_report(Path(args.out), json.loads(results.read_text(encoding="utf-8"))))
         return
     config = read_field_config(args.field)
-    if args.only:
-        unknown = sorted(set(args.only) - {m.label for m in config.models})
-        if unknown:
-            parser.error(f"--only: no model labelled {', '.join(unknown)} in {args.field}")
-        config = dataclasses.replace(
-            config, models=tuple(m for m in config.models if m.label in args.only)
-        )
+    unknown = sorted(set(args.only) - {m.label for m in config.models})
+    if unknown:
+        parser.error(f"--only: no model labelled {', '.join(unknown)} in {args.field}")
+    if sorted(set(args.seed) - set(config.seeds)):
+        parser.error(f"--seed: {args.field} plans seeds {list(config.seeds)} only")
+    labels, seeds = set(args.only), set(args.seed)
     if args.threads:
         torch.set_num_threads(args.threads)
     command = shlex.join(["python", "benchmarks/fields.py", *(argv or sys.argv[1:])])
-    run_field(config, args.out, command=command, log=lambda line: print(line, flush=True))
+    run_field(
+        config,
+        args.out,
+        select=lambda model, seed: (
+            (not labels or model.label in labels) and (not seeds or seed in seeds)
+        ),
+        command=command,
+        log=lambda line: print(line, flush=True),
+    )
 
 
 if __name__ == "__main__":

@@ -71,6 +71,12 @@ def test_a_field_trains_scores_and_resumes(field: Path, tmp_path: Path) -> None:
     run_field(config, tmp_path, log=lines.append)  # a finished run is reused, not redone
     assert (run / "run.json").stat().st_mtime_ns == finished and "reused" in lines[-1]
 
+    # a partial invocation (another seed only) keeps the finished run in the summary
+    seen = len(lines)
+    partial = run_field(config, tmp_path, select=lambda model, seed: seed == 1, log=lines.append)
+    assert json.loads(partial.read_text())["models"]["tiny"]["seeds"] == [0]
+    assert lines[seen:] == [] and (run / "run.json").stat().st_mtime_ns == finished
+
     # scoring lost (a crash after training): the training is reused and only scoring reruns
     (run / "run.json").unlink()
     run_field(config, tmp_path, log=lines.append)

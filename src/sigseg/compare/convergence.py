@@ -266,8 +266,7 @@ def execute_run(config: FieldConfig, model: FieldModel, seed: int, out: Path, lo
 
     run_dir = out / "runs" / run_id(model, seed)
     fp = _fingerprint(config, model, seed)
-    saved = read_json(run_dir / "run.json")
-    if saved and saved.get("fingerprint") == fp:
+    if saved := finished_run(config, model, seed, out):
         log("  finished run found, reused")
         return saved
     best = run_dir / "train" / "best.safetensors"
@@ -328,16 +327,35 @@ def summarize(config: FieldConfig, runs: Sequence[Mapping[str, Any]]) -> dict[st
     return models
 
 
-def run_field(config: FieldConfig, out: str | Path, *, command: str = "", log: Log = print) -> Path:
-    """Every run of the field, seed-major (each model's first seed, then the second...), with
-    ``results.json`` rewritten after each run; returns its path. A failed run is logged and the
-    others go on."""
+def finished_run(config: FieldConfig, model: FieldModel, seed: int, out: Path) -> dict | None:
+    """The run's saved ``run.json`` when it was finished under today's fingerprint, else None."""
+    saved = read_json(out / "runs" / run_id(model, seed) / "run.json")
+    fresh = saved and saved.get("fingerprint") == _fingerprint(config, model, seed)
+    return saved if fresh else None
+
+
+def run_field(
+    config: FieldConfig,
+    out: str | Path,
+    *,
+    select: Callable[[FieldModel, int], bool] = lambda model, seed: True,
+    command: str = "",
+    log: Log = print,
+) -> Path:
+    """Every selected run of the field, seed-major (each model's first seed, then the
+    second...), with ``results.json`` rewritten after each run; returns its path. Runs left out
+    by ``select`` are not trained, but their finished results stay in the summary, so a
+    partial invocation never drops another's. A failed run is logged and the others go on."""
     out = Path(out)
     runs: list[dict[str, Any]] = []
     failed: list[dict[str, str]] = []
     plan = [(model, seed) for seed in config.seeds for model in config.models]
     results = out / "results.json"
     for i, (model, seed) in enumerate(plan, 1):
+        if not select(model, seed):
+            if done := finished_run(config, model, seed, out):
+                runs.append(done)
+            continue
         log(f"[{i}/{len(plan)}] {config.name}: {model.label} seed {seed}")
         try:
             runs.append(execute_run(config, model, seed, out, log))
