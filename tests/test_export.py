@@ -15,9 +15,10 @@ import torch
 import sigseg.export as export_module
 from sigseg.checkpoint import save_checkpoint
 from sigseg.cli import main
-from sigseg.export import export_onnx, read_onnx_description
-from sigseg.inference.backends import check_onnx
+from sigseg.export import export_onnx
+from sigseg.inference.backends import OnnxBackend, check_onnx
 from sigseg.models import create_model
+from sigseg.onnx_description import read_onnx_description
 
 # small configs so each export takes seconds; hybrid keeps its windowed attention (window 16)
 SMALL = {
@@ -98,6 +99,29 @@ def test_metadata_describes_the_model(exported: dict[str, Path]) -> None:
     assert description["sampling_rate"] == 250.0
     assert description["preprocessing"] == {"normalize": "zscore"}
     assert not list(path.parent.glob(".*.tmp")), "atomic write left a temporary file"
+    # the geometry windowed inference needs, so the ONNX backend builds no PyTorch model
+    field = model.receptive_field
+    assert description["receptive_field"] == [field.left, field.right]
+    assert description["span_period"] == model.span_period > 1
+    backend = OnnxBackend(path)
+    assert (backend.receptive_field, backend.span_period) == (field, model.span_period)
+
+
+def test_an_export_without_the_geometry_still_runs_windowed(
+    exported: dict[str, Path], tmp_path: Path
+) -> None:
+    """Files exported before the receptive field was recorded: the backend derives it."""
+    model, proto = _model("hybrid"), onnx.load(str(exported["hybrid"]))
+    (entry,) = [e for e in proto.metadata_props if e.key == "sigseg"]
+    description = json.loads(entry.value)
+    del description["receptive_field"], description["span_period"]
+    entry.value = json.dumps(description)
+    onnx.save(proto, str(tmp_path / "old.onnx"))
+    backend = OnnxBackend(tmp_path / "old.onnx")
+    assert (backend.receptive_field, backend.span_period) == (
+        model.receptive_field,
+        model.span_period,
+    )
 
 
 def test_falls_back_to_torchscript_exporter(tmp_path: Path, monkeypatch) -> None:

@@ -14,8 +14,9 @@ light)::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from importlib.metadata import PackageNotFoundError, version
+
+from sigseg.lazy import lazy_attributes
 
 _EXPORTS = {
     "segment": "sigseg.inference.segment",
@@ -31,10 +32,13 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
+__getattr__ = lazy_attributes(__name__, _EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    """Import the public names lazily (PEP 562)."""
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'sigseg' has no attribute {name!r}")
+def library_version() -> str:
+    """This package's installed version (``"unknown"`` when it runs uninstalled), recorded
+    in checkpoints, exports and run folders."""
+    try:
+        return version("sigseg")
+    except PackageNotFoundError:
+        return "unknown"

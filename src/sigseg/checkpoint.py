@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
+from sigseg import library_version
 from sigseg.atomic import atomic_path
 from sigseg.models.base import SegmentationModel
 from sigseg.models.registry import create_model, list_architectures
@@ -27,13 +27,6 @@ _META_KEY = "sigseg"
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be loaded; the message names the file and the problem."""
-
-
-def library_version() -> str:
-    try:
-        return version("sigseg")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 @dataclass

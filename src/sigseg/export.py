@@ -44,14 +44,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from sigseg import library_version
 from sigseg.atomic import atomic_path
-from sigseg.checkpoint import library_version
 from sigseg.data.transforms import Preprocessing
+from sigseg.onnx_description import FORMAT_VERSION, ONNX_METADATA_KEY
 from sigseg.onnx_layout import optimize_for_cpu
 from sigseg.tasks import Task
 
-ONNX_METADATA_KEY = "sigseg"
-FORMAT_VERSION = 1
 DEFAULT_OPSET = 18
 INPUT_NAME, OUTPUT_NAME = "signal", "logits"
 
@@ -62,8 +61,8 @@ def describe_model(
     name: str = "",
     task: Task | None = None,
 ) -> dict[str, Any]:
-    """The JSON-able description stored with an exported model (as in a checkpoint), with
-    the model's task when given."""
+    """The JSON-able description stored with an exported model (as in a checkpoint, plus the
+    receptive field and span period), with the model's task when given."""
     if isinstance(preprocessing, Preprocessing):
         preprocessing = preprocessing.to_dict()
     config = model.config.to_dict() if hasattr(model, "config") else {}
@@ -71,6 +70,7 @@ def describe_model(
     config.setdefault("num_classes", int(model.num_classes))
     config.setdefault("sampling_rate", float(model.sampling_rate))
     arch = str(getattr(model, "arch", type(model).__name__))
+    field = getattr(model, "receptive_field", None)
     return {
         "format": FORMAT_VERSION,
         "arch": arch,
@@ -78,6 +78,9 @@ def describe_model(
         "config": config,
         "sampling_rate": float(model.sampling_rate),
         "preprocessing": dict(preprocessing or {}),
+        # what windowed inference needs, so running the file needs no PyTorch model
+        "receptive_field": None if field is None else [field.left, field.right],
+        "span_period": int(getattr(model, "span_period", 1)),
         "library_version": library_version(),
         **({"task": task.to_dict()} if task is not None else {}),
     }
@@ -239,35 +242,3 @@ def _export_torchscript(model: nn.Module, example: torch.Tensor, opset: int) -> 
             dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes},
         )
     return onnx.load_model_from_string(buffer.getvalue())
-
-
-def read_onnx_description(
-    source: Any, path: str | os.PathLike[str] | None = None
-) -> dict[str, Any]:
-    """The sigseg description of an exported model, from an ONNX Runtime session or a file
-    path. ``path`` names the file in error messages when ``source`` is a session."""
-    if hasattr(source, "get_modelmeta"):
-        metadata = dict(source.get_modelmeta().custom_metadata_map)
-        where = path or "ONNX model"
-    else:
-        from sigseg.optional import require
-
-        onnx = require("onnx", "reading an ONNX file's description")
-        where = source
-        if not Path(source).is_file():
-            raise FileNotFoundError(f"{source}: ONNX file not found")
-        proto = onnx.load_model(str(source), load_external_data=False)
-        metadata = {entry.key: entry.value for entry in proto.metadata_props}
-    if ONNX_METADATA_KEY not in metadata:
-        raise ValueError(
-            f"{where}: ONNX file has no sigseg description "
-            "(export it with `sigseg export` or sigseg.export.export_onnx)"
-        )
-    try:
-        description = json.loads(metadata[ONNX_METADATA_KEY])
-        config = description["config"]
-        for key in ("in_channels", "num_classes", "sampling_rate"):
-            float(config[key])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-        raise ValueError(f"{where}: malformed sigseg description ({err})") from None
-    return description

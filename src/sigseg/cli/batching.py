@@ -40,11 +40,11 @@ def run_batch_command(
     """Run the job ``spec`` (a :class:`~sigseg.batch.jobs.JobSpec`) describes over the
     inputs into ``out``, here or on Ray, and print what it did; exit 1 when a recording
     failed (they are listed in ``errors.parquet``)."""
+    from sigseg import library_version
     from sigseg.batch import collect_inputs
     from sigseg.batch.progress import Progress
     from sigseg.batch.runner import SHARD_SIZE
     from sigseg.batch.shards import file_digest
-    from sigseg.checkpoint import library_version
 
     items = collect_inputs([str(p) for p in inputs])
     options = {k: str(v) if isinstance(v, Path) else v for k, v in spec.options.items()}

@@ -7,14 +7,6 @@ files and touches no network; ``wfdb`` and ``pyedflib`` are imported when a read
 them.
 """
 
-from sigseg.data.augment import (
-    AmplitudeScale,
-    BaselineWander,
-    GaussianNoise,
-    LeadInversion,
-    RandomApply,
-    TimeStretch,
-)
 from sigseg.data.dataset import SegDataset, open_dataset
 from sigseg.data.events import (
     events_frame,
@@ -45,6 +37,7 @@ from sigseg.data.transforms import (
     crop_record,
     resample_record,
 )
+from sigseg.lazy import lazy_attributes
 
 __all__ = [
     "IGNORE_INDEX",
@@ -81,3 +74,19 @@ __all__ = [
     "resample_record",
     "write_events_tsv",
 ]
+
+# augmentation runs on tensors: imported on first use, so reading data pulls in no PyTorch
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        name: "sigseg.data.augment"
+        for name in (
+            "AmplitudeScale",
+            "BaselineWander",
+            "GaussianNoise",
+            "LeadInversion",
+            "RandomApply",
+            "TimeStretch",
+        )
+    },
+)

@@ -20,14 +20,16 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
-import torch
-from torch import nn
 
 from sigseg.data.transforms import Preprocessing
 from sigseg.layers.field import ReceptiveField
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 BackendName = Literal["torch", "onnx", "auto"]
 
@@ -70,6 +72,8 @@ class TorchBackend:
         threads: int | None = None,
         preprocessing: Preprocessing | None = None,
     ) -> None:
+        import torch
+
         self.device = torch.device(device)
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device {device!r} requested but CUDA is not available")
@@ -105,6 +109,8 @@ class TorchBackend:
         return int(getattr(self.model, "span_period", 1))
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
+        import torch
+
         x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
         x = x.to(self.device, dtype=self.dtype, non_blocking=True)
         previous = torch.get_num_threads()
@@ -137,7 +143,7 @@ class OnnxBackend:
         device: str = "cpu",
         providers: Sequence[str] | None = None,
     ) -> None:
-        from sigseg.export import read_onnx_description
+        from sigseg.onnx_description import read_onnx_description
 
         ort = _import_onnxruntime()
         path = Path(path)
@@ -201,6 +207,12 @@ class OnnxBackend:
 
     @functools.cached_property
     def _geometry(self) -> tuple[ReceptiveField, int]:
+        """From the metadata; a file exported before it was recorded there builds the
+        PyTorch model to learn it."""
+        if "receptive_field" in self.description:
+            field = self.description["receptive_field"]
+            left, right = field if field is not None else (None, None)
+            return ReceptiveField(left, right), int(self.description.get("span_period", 1))
         from sigseg.models import create_model
 
         model = create_model(self.arch, **self.description["config"])
@@ -220,6 +232,8 @@ def check_onnx(
 ) -> float:
     """Largest absolute difference between ONNX Runtime's and PyTorch's logits on random
     input of each length in ``lengths`` (a parity check after export)."""
+    import torch
+
     backend = OnnxBackend(path)
     cpu_model = copy.deepcopy(model).to("cpu", torch.float32).eval()
     rng = np.random.default_rng(seed)
@@ -303,9 +317,8 @@ def load_backend(
     :func:`onnx_cache_dir` and reused, a model's goes to a temporary file. An ONNX file
     cannot run on PyTorch.
     """
-    is_onnx_file = not isinstance(model_or_path, nn.Module) and (
-        Path(model_or_path).suffix.lower() == ".onnx"
-    )
+    is_path = isinstance(model_or_path, str | os.PathLike)
+    is_onnx_file = is_path and Path(model_or_path).suffix.lower() == ".onnx"
     if backend == "auto":
         backend = "onnx" if is_onnx_file else pick_backend("auto", device)[0]
     backend = backend or ("onnx" if is_onnx_file else "torch")
@@ -317,7 +330,7 @@ def load_backend(
         return OnnxBackend(model_or_path, threads=threads, device=device)
 
     cached = None
-    if backend == "onnx" and not isinstance(model_or_path, nn.Module):
+    if backend == "onnx" and is_path:
         if Path(model_or_path).is_file():  # else load_checkpoint says what is wrong
             beside = onnx_beside(model_or_path)
             if beside.is_file():
@@ -327,7 +340,7 @@ def load_backend(
             return OnnxBackend(cached, threads=threads, device=device)
 
     recorded: dict[str, Any] | None = None
-    if isinstance(model_or_path, nn.Module):
+    if not is_path:
         model = model_or_path
     else:
         from sigseg.checkpoint import load_checkpoint
@@ -364,6 +377,8 @@ def _onnx_cache_path(checkpoint: str | os.PathLike[str]) -> Path | None:
     file is named by a hash of the checkpoint's bytes, of the exporter's, layers' and models'
     sources and of the library versions, so a changed checkpoint or code is exported anew."""
     import hashlib
+
+    import torch
 
     import sigseg.export
 

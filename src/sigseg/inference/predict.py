@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -58,12 +59,12 @@ def logits_to_probs(logits: np.ndarray, axis: int = 1) -> np.ndarray:
 
 
 def _as_backend(backend_or_model: Any) -> Backend:
-    """A :class:`~sigseg.inference.backends.Backend`; a torch model is wrapped on the CPU."""
-    from torch import nn
+    """A :class:`~sigseg.inference.backends.Backend`; a torch model is wrapped on the CPU.
+    (A torch model exists only once torch is imported, so a backend needs no torch import.)"""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(backend_or_model, torch.nn.Module):
+        from sigseg.inference.backends import TorchBackend
 
-    from sigseg.inference.backends import TorchBackend
-
-    if isinstance(backend_or_model, nn.Module):
         return TorchBackend(backend_or_model)
     for attr in ("num_classes", "in_channels", "sampling_rate"):
         if not hasattr(backend_or_model, attr):

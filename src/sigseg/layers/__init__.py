@@ -4,10 +4,8 @@ the interval algebra that derives receptive fields from the layers themselves.
 Import direction: ``layers`` depends on nothing else in sigseg; ``models`` builds on it.
 """
 
-from sigseg.layers.attention import MultiHeadSelfAttention, TransformerBlock
-from sigseg.layers.blocks import ConvNormAct, DilatedResidualBlock
-from sigseg.layers.factories import make_activation, make_norm, same_padding
 from sigseg.layers.field import ReceptiveField, Span
+from sigseg.lazy import lazy_attributes
 
 __all__ = [
     "ConvNormAct",
@@ -20,3 +18,17 @@ __all__ = [
     "make_norm",
     "same_padding",
 ]
+
+# the torch modules are imported on first use: the receptive-field algebra needs no PyTorch
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "ConvNormAct": "sigseg.layers.blocks",
+        "DilatedResidualBlock": "sigseg.layers.blocks",
+        "MultiHeadSelfAttention": "sigseg.layers.attention",
+        "TransformerBlock": "sigseg.layers.attention",
+        "make_activation": "sigseg.layers.factories",
+        "make_norm": "sigseg.layers.factories",
+        "same_padding": "sigseg.layers.factories",
+    },
+)

@@ -20,8 +20,9 @@ from typing import Any
 
 import torch
 
+from sigseg import library_version
 from sigseg.atomic import write_text
-from sigseg.checkpoint import library_version, load_checkpoint, save_checkpoint
+from sigseg.checkpoint import load_checkpoint, save_checkpoint
 from sigseg.inference.backends import load_backend
 from sigseg.models.profile import profile_model
 from sigseg.pretrained import DEFAULT_MODEL, _folder
