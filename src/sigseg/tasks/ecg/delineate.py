@@ -10,10 +10,16 @@ NaN/Inf samples, and a lead stuck at one value for :data:`FLAT_S` seconds or mor
 The model reads a gap as the straight line across it; no wave is reported inside a gap nor
 next to one (a gap may have cut it), the other leads are delineated as if it were not there,
 and the gaps are reported. Only a record in which no lead has a usable sample is refused; a
-lead without one gets a warning and no waves."""
+lead without one gets a warning and no waves.
+
+Both drop the P waves that the rhythm around them does not share (atrial fibrillation and
+flutter have none; :mod:`sigseg.tasks.ecg.atrial`), judging each lead's P waves by the beats
+of all the leads, and the fused delineation's by its own; ``min_p_share=None`` keeps every
+P wave."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +32,7 @@ from sigseg.inference.predict import DEFAULT_CHUNK, iter_predict_long, predict_l
 from sigseg.inference.sources import SignalSource, as_source
 from sigseg.inference.windows import WindowOptions
 from sigseg.tasks.ecg import ECG_DELINEATION
+from sigseg.tasks.ecg.atrial import MIN_P_SHARE, PGate, gate_p_waves
 from sigseg.tasks.ecg.streaming import WaveStream
 from sigseg.tasks.ecg.waves import WaveOptions, fuse_leads, probs_to_waves
 
@@ -69,12 +76,14 @@ def delineate_signal(
     wave_options: WaveOptions | None = None,
     window_options: WindowOptions | None = None,
     flat_s: float | None = FLAT_S,
+    min_p_share: float | None = MIN_P_SHARE,
     probabilities: np.ndarray | None = None,
 ) -> Delineation:
     """Delineate every lead of a ``(C, L)`` signal (or a chunked source) with a single-lead
     model; with ``combine_leads`` also fuse the leads' probabilities into one delineation.
     Gaps (NaN/Inf, or one value for ``flat_s`` seconds) are delineated around, as the module
-    says. ``probabilities``: what the model already gave for this source (a batched run,
+    says, and so are P waves too few beats around them share (``min_p_share``, as the module
+    says). ``probabilities``: what the model already gave for this source (a batched run,
     :mod:`sigseg.inference.batching`), as :func:`~sigseg.inference.predict.predict_long`
     gives them (the array is then masked in place); ``None``: run the model here."""
     src = as_source(source, fs)
@@ -98,6 +107,9 @@ def delineate_signal(
     if combine_leads:
         fused_probs = _fuse(probs, item_gaps)
         fused = probs_to_waves(fused_probs, src.fs, wave_options, gaps=item_gaps.all(axis=0))
+    if min_p_share is not None:
+        waves = gate_p_waves(waves, src.fs, min_p_share)
+        fused = None if fused is None else gate_p_waves(fused, src.fs, min_p_share)
     probs[np.broadcast_to(item_gaps[:, None, :], probs.shape)] = np.nan
     names = channels or [f"ch{i}" for i in range(probs.shape[0])]
     return Delineation(src.fs, list(names), probs, waves, fused, gaps)
@@ -113,6 +125,7 @@ def iter_delineate(
     window_options: WindowOptions | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     flat_s: float | None = FLAT_S,
+    min_p_share: float | None = MIN_P_SHARE,
     on_gaps: Callable[[list[Gap]], None] | None = None,
 ) -> Iterator[list[Wave]]:
     """Stream the waves of every lead of a recording of any length, chunk by chunk.
@@ -124,7 +137,9 @@ def iter_delineate(
     rate samples), the window and the batch, not by the recording's length.
 
     Gaps are found chunk by chunk too (``flat_s`` as in :func:`delineate_signal`): each is
-    passed to ``on_gaps`` once it has ended, each lead's in time order.
+    passed to ``on_gaps`` once it has ended, each lead's in time order. With ``min_p_share``,
+    waves are held back until the P waves among them are judged
+    (:data:`~sigseg.tasks.ecg.atrial.P_WINDOW_S` of beats after them have arrived).
 
     Example::
 
@@ -138,6 +153,7 @@ def iter_delineate(
     runs: GapRuns | None = None
     streams: list[WaveStream] = []
     fused: WaveStream | None = None
+    gate = _Gate(src.fs, min_p_share)
     for start, block in iter_predict_long(
         backend, src, options=window_options, chunk_size=chunk_size, fill_gaps=True
     ):
@@ -160,8 +176,12 @@ def iter_delineate(
         for lead, stream in enumerate(streams):
             lead_signal = signal[lead] if peaks_from_signal else None
             waves += stream.push(probs[lead], lead_signal, gaps=item_gaps[lead])
+        fused_waves = []
         if fused is not None:
-            waves += fused.push(_fuse(probs, item_gaps), gaps=item_gaps.all(axis=0))
+            fused_waves = fused.push(_fuse(probs, item_gaps), gaps=item_gaps.all(axis=0))
+        waves = gate.push(waves, min(s.settled for s in streams))
+        if fused is not None:
+            waves += gate.push_fused(fused_waves, fused.settled)
         if waves:
             yield waves
     assert runs is not None  # a source has at least one sample
@@ -169,11 +189,27 @@ def iter_delineate(
     if ended and on_gaps is not None:
         on_gaps(ended)
     check_usable(runs.usable, getattr(src, "channels", None))
-    waves = [w for stream in streams for w in stream.finish()]
+    waves = gate.push([w for stream in streams for w in stream.finish()], math.inf)
     if fused is not None:
-        waves += fused.finish()
+        waves += gate.push_fused(fused.finish(), math.inf)
     if waves:
         yield waves
+
+
+class _Gate:
+    """:class:`~sigseg.tasks.ecg.atrial.PGate` for the leads and one for the fused
+    delineation, or, without ``min_p_share``, nothing held back."""
+
+    def __init__(self, fs: float, min_p_share: float | None) -> None:
+        on = min_p_share is not None
+        self.leads = PGate(fs, min_p_share) if on else None
+        self.fused = PGate(fs, min_p_share) if on else None
+
+    def push(self, waves: list[Wave], settled: float) -> list[Wave]:
+        return waves if self.leads is None else self.leads.push(waves, settled)
+
+    def push_fused(self, waves: list[Wave], settled: float) -> list[Wave]:
+        return waves if self.fused is None else self.fused.push(waves, settled)
 
 
 def _scan(src: SignalSource, flat_s: float | None) -> tuple[np.ndarray, list[Gap], np.ndarray]:

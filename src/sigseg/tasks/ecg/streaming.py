@@ -99,6 +99,15 @@ class WaveStream:
         """Global index of the next sample to push."""
         return self._start + self._labels.size
 
+    @property
+    def settled(self) -> int:
+        """Every wave given later (by :meth:`push` or :meth:`finish`) has its onset at or
+        after this sample: the labels held back start here, and so do the waves the order
+        check still holds."""
+        if self._order is not None and self._order.pending:
+            return min(self._start, self._order.pending[0][0].onset)
+        return self._start
+
     def push(
         self, probs: np.ndarray, signal: np.ndarray | None = None, gaps: np.ndarray | None = None
     ) -> list[Wave]:
