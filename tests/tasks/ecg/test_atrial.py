@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigseg.data.record import Record, Wave
+from sigseg.inference.windows import WindowOptions
 from sigseg.tasks.ecg.atrial import P_WINDOW_S, PGate, gate_p_waves
 from sigseg.tasks.ecg.delineate import delineate_signal, iter_delineate
 from sigseg.tasks.ecg.ludb import load_ludb_record
@@ -143,9 +144,12 @@ def test_af_then_sinus_streams_as_one_pass(shipped: object, ludb_root: Path) -> 
     af, sinus = load_ludb_record(AF_RECORD, ludb_root), load_ludb_record(SINUS_RECORD, ludb_root)
     x = np.concatenate([af.signal, sinus.signal], axis=1)
     fs, join = af.fs, af.num_samples
-    plain = delineate_signal(shipped, x, fs, min_p_share=None).waves
-    one = delineate_signal(shipped, x, fs).waves
-    streamed = [w for ws in iter_delineate(shipped, x, fs, chunk_size=1000) for w in ws]
+    windows = WindowOptions(window=512)  # 4.1 s at the model's 125 Hz, half overlapping
+    plain = delineate_signal(shipped, x, fs, window_options=windows, min_p_share=None).waves
+    one = delineate_signal(shipped, x, fs, window_options=windows).waves
+    blocks = list(iter_delineate(shipped, x, fs, window_options=windows, chunk_size=512))
+    streamed = [w for ws in blocks for w in ws]
+    assert len(blocks) >= 4
     for lead in range(x.shape[0]):
         assert [w for w in streamed if w.lead == lead] == [w for w in one if w.lead == lead]
 

@@ -13,6 +13,7 @@ submodules, imported by name (never from here, so importing the vocabulary stays
   (synthetic ECG with exact ground truth);
 * inference: :mod:`~sigseg.tasks.ecg.waves` (probabilities to waves, beat-order rules, lead
   fusion, PR/QRS/QT intervals), :mod:`~sigseg.tasks.ecg.streaming` (the same, block by block),
+  :mod:`~sigseg.tasks.ecg.atrial` (no P wave where the rhythm has none),
   :mod:`~sigseg.tasks.ecg.delineate` (a record's per-lead and fused delineation);
 * metrics: :mod:`~sigseg.tasks.ecg.boundaries` (the six boundaries and both tolerance sets of
   ``BENCHMARK.md``), :mod:`~sigseg.tasks.ecg.report` (the whole protocol for a lead, summed,

@@ -153,7 +153,8 @@ def iter_delineate(
     runs: GapRuns | None = None
     streams: list[WaveStream] = []
     fused: WaveStream | None = None
-    gate = _Gate(src.fs, min_p_share)
+    # the P-wave rule: the leads' waves through one gate, the fused ones through another
+    gates = [PGate(src.fs, min_p_share) for _ in range(2)] if min_p_share is not None else None
     for start, block in iter_predict_long(
         backend, src, options=window_options, chunk_size=chunk_size, fill_gaps=True
     ):
@@ -176,12 +177,10 @@ def iter_delineate(
         for lead, stream in enumerate(streams):
             lead_signal = signal[lead] if peaks_from_signal else None
             waves += stream.push(probs[lead], lead_signal, gaps=item_gaps[lead])
-        fused_waves = []
+        waves = _gated(gates, 0, waves, min(s.settled for s in streams))
         if fused is not None:
             fused_waves = fused.push(_fuse(probs, item_gaps), gaps=item_gaps.all(axis=0))
-        waves = gate.push(waves, min(s.settled for s in streams))
-        if fused is not None:
-            waves += gate.push_fused(fused_waves, fused.settled)
+            waves += _gated(gates, 1, fused_waves, fused.settled)
         if waves:
             yield waves
     assert runs is not None  # a source has at least one sample
@@ -189,27 +188,17 @@ def iter_delineate(
     if ended and on_gaps is not None:
         on_gaps(ended)
     check_usable(runs.usable, getattr(src, "channels", None))
-    waves = gate.push([w for stream in streams for w in stream.finish()], math.inf)
+    waves = _gated(gates, 0, [w for stream in streams for w in stream.finish()], math.inf)
     if fused is not None:
-        waves += gate.push_fused(fused.finish(), math.inf)
+        waves += _gated(gates, 1, fused.finish(), math.inf)
     if waves:
         yield waves
 
 
-class _Gate:
-    """:class:`~sigseg.tasks.ecg.atrial.PGate` for the leads and one for the fused
-    delineation, or, without ``min_p_share``, nothing held back."""
-
-    def __init__(self, fs: float, min_p_share: float | None) -> None:
-        on = min_p_share is not None
-        self.leads = PGate(fs, min_p_share) if on else None
-        self.fused = PGate(fs, min_p_share) if on else None
-
-    def push(self, waves: list[Wave], settled: float) -> list[Wave]:
-        return waves if self.leads is None else self.leads.push(waves, settled)
-
-    def push_fused(self, waves: list[Wave], settled: float) -> list[Wave]:
-        return waves if self.fused is None else self.fused.push(waves, settled)
+def _gated(gates: list[PGate] | None, i: int, waves: list[Wave], settled: float) -> list[Wave]:
+    """``waves`` through ``gates[i]`` (``settled``: as :meth:`PGate.push` says), or as they
+    are without the P-wave rule."""
+    return waves if gates is None else gates[i].push(waves, settled)
 
 
 def _scan(src: SignalSource, flat_s: float | None) -> tuple[np.ndarray, list[Gap], np.ndarray]:
