@@ -4,13 +4,14 @@ P waves too.
 In atrial fibrillation and flutter the atria give no P waves (LUDB annotates none), but a
 fibrillatory or flutter wave before a QRS complex now and then looks like one to a model. On
 LUDB's train and validation records the default model reports 0.061 P waves per QRS complex
-in AF or flutter and 0.966 in sinus rhythm, the AF ones single waves scattered over a few
-beats (3 of 2,448 RR intervals hold two). One beat cannot tell them apart; its neighbours can.
+in AF or flutter and 0.966 in sinus rhythm, the AF ones mostly single waves scattered over a
+few beats (3 of 2,448 RR intervals hold two). One beat cannot tell them apart; its neighbours
+can.
 
-The rule, for each P wave: take every beat (a QRS complex of any lead, or of the fused
-delineation) whose onset lies within :data:`P_WINDOW_S` seconds of the P wave's onset, and
-the share of them that have a P wave (one with its onset after the lead's previous QRS onset
-and before the beat's). The P wave is dropped when that share is below :data:`MIN_P_SHARE`.
+The rule, for each P wave: take every beat (a QRS complex of any lead of the record) whose
+onset lies within :data:`P_WINDOW_S` seconds of the P wave's onset, and the share of them
+that have a P wave (one with its onset after the lead's previous QRS onset and before the
+beat's). The P wave is dropped when that share is below :data:`MIN_P_SHARE`.
 A P wave with no beat in reach is kept: nothing says the rhythm lacks P waves there.
 
 :func:`gate_p_waves` applies the rule to a record's waves at once; :class:`PGate` to waves
@@ -18,7 +19,7 @@ that arrive in time order (:func:`~sigseg.tasks.ecg.delineate.iter_delineate`), 
 same result for any arrival blocks.
 
     >>> qrs = [Wave("QRS", s, s + 10, s + 40, 0) for s in range(100, 5000, 400)]
-    >>> stray = Wave("P", 1630, 1650, 1670, 0)  # before one beat of twelve
+    >>> stray = Wave("P", 1630, 1650, 1670, 0)  # before one beat of the nine within 4 s
     >>> [w for w in gate_p_waves([*qrs, stray], fs=500.0) if w.kind == "P"]
     []
 """
@@ -39,10 +40,10 @@ MIN_P_SHARE = 0.4
 have a P wave. Measured with the default model on LUDB's train and validation records
 (:data:`P_WINDOW_S` = 4 s): every P wave of a record with annotated P waves has a share of
 0.71 or more (1 % below 0.78), while 80 % of the P waves in atrial fibrillation or flutter
-have 0.5 or less, all above 0.4 in one record (101, whose model P waves come before half the
-beats). Any threshold from 0.1 to 0.45 gives those records the same P scores. 0.4 is the
-highest that keeps ventricular bigeminy's P waves with a margin: there one beat in two has
-one, a share of 0.5 less the P waves the model misses."""
+have less than 0.5, and all those above 0.4 are in one record (101, whose model P waves
+come before half the beats). Any threshold from 0.1 to 0.7 gives the records with P waves
+the same P scores. 0.4 is the highest that keeps ventricular bigeminy's P waves with a
+margin: there one beat in two has one, a share of 0.5 less the P waves the model misses."""
 
 P_WINDOW_S = 4.0
 """Seconds either side of a P wave whose beats judge it: about five beats each way at
