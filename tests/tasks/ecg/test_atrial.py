@@ -137,12 +137,12 @@ def shipped() -> object:
 
 
 def test_af_then_sinus_streams_as_one_pass(shipped: object, ludb_root: Path) -> None:
-    """The default model on 10 s of atrial fibrillation then 10 s of sinus rhythm (12 leads),
-    streamed in 4-s chunks, so every P wave is judged by beats of other chunks: the stream
-    gives the one-pass waves; the fibrillation loses its P waves and the sinus rhythm keeps
-    them."""
+    """The default model on 10 s of atrial fibrillation then 10 s of sinus rhythm (the six
+    limb leads), streamed in 4-s chunks, so every P wave is judged by beats of other chunks:
+    the stream gives the one-pass waves; the fibrillation loses its P waves and the sinus
+    rhythm keeps them."""
     af, sinus = load_ludb_record(AF_RECORD, ludb_root), load_ludb_record(SINUS_RECORD, ludb_root)
-    x = np.concatenate([af.signal, sinus.signal], axis=1)
+    x = np.concatenate([af.signal[:6], sinus.signal[:6]], axis=1)
     fs, join = af.fs, af.num_samples
     windows = WindowOptions(window=512)  # 4.1 s at the model's 125 Hz, half overlapping
     plain = delineate_signal(shipped, x, fs, window_options=windows, min_p_share=None).waves
@@ -160,5 +160,5 @@ def test_af_then_sinus_streams_as_one_pass(shipped: object, ludb_root: Path) -> 
 
     assert p_in(plain, 0, join - reach) >= 5  # the model's stray P waves in AF...
     assert p_in(one, 0, join - reach) == 0  # ...are gone
-    assert p_in(one, join + reach, x.shape[1]) == p_in(plain, join + reach, x.shape[1]) > 50
+    assert p_in(one, join + reach, x.shape[1]) == p_in(plain, join + reach, x.shape[1]) > 25
     assert [w for w in one if w.kind != "P"] == [w for w in plain if w.kind != "P"]
