@@ -20,7 +20,7 @@ def backend() -> TorchBackend:
     return TorchBackend(model)
 
 
-@pytest.mark.parametrize("options", [WindowOptions(), "long"])
+@pytest.mark.parametrize("options", [WindowOptions(), WindowOptions(pad_short=True), "long"])
 def test_batched_equals_one_at_a_time(backend: TorchBackend, options: object) -> None:
     opts = long_window_options(backend) if options == "long" else options
     rng = np.random.default_rng(0)
@@ -45,5 +45,7 @@ def test_a_lone_short_window_is_padded_only_as_far_as_the_model_sees(
     backend: TorchBackend,
 ) -> None:
     field = backend.receptive_field
-    assert tight_width(backend, 1250, WindowOptions()) == 1250 + field.right
-    assert tight_width(backend, 5000, WindowOptions()) == 2560  # many windows: whole ones
+    padded = WindowOptions(pad_short=True)
+    assert tight_width(backend, 1250, padded) == 1250 + field.right
+    assert tight_width(backend, 5000, padded) == 2560  # many windows: whole ones
+    assert tight_width(backend, 1250, WindowOptions()) == 1250  # default: its own length

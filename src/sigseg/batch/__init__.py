@@ -37,8 +37,9 @@ run of other inputs, model or options is refused with a one-line error, unless
 no run is always refused. A complete run re-run with the same command does nothing.
 
 Modules: :mod:`~sigseg.batch.inputs` (what to run), :mod:`~sigseg.batch.jobs` (one
-recording, per task), :mod:`~sigseg.batch.runner` (one machine: read-ahead thread,
-batched model calls), :mod:`~sigseg.batch.cluster` (Ray), :mod:`~sigseg.batch.shards`
+recording, per task), :mod:`~sigseg.batch.runner` (one process: read-ahead thread,
+batched model calls), :mod:`~sigseg.batch.workers` (one machine: worker processes, one per
+core by default), :mod:`~sigseg.batch.cluster` (Ray), :mod:`~sigseg.batch.shards`
 (the run folder), :mod:`~sigseg.batch.tables` (schemas), :mod:`~sigseg.batch.progress`.
 """
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sigseg.batch.inputs import Item
-from sigseg.batch.jobs import Job, Loaded, error_rows
+from sigseg.batch.jobs import Job, JobSpec, Loaded, error_rows
 from sigseg.batch.progress import Progress
 from sigseg.batch.shards import RunFolder, plan_ranges
 from sigseg.batch.tables import Rows, to_tables
@@ -138,7 +138,7 @@ def _error(item: Item, message: str) -> dict[str, Any]:
 
 
 def run_batch(
-    job: Job,
+    job: Job | JobSpec,
     items: Sequence[Item],
     out: Path,
     settings: dict[str, Any],
@@ -147,13 +147,18 @@ def run_batch(
     shard_size: int = SHARD_SIZE,
     batch_items: int = DEFAULT_BATCH_ITEMS,
     progress: Callable[[int, int], Progress] | None = None,
+    workers: int = 1,
 ) -> RunSummary:
     """Run ``job`` over ``items`` into the run folder ``out`` (see :mod:`sigseg.batch`):
     resume the run there with the same settings and recordings, refuse another unless
     ``overwrite``; commit a shard every ``shard_size`` recordings (or
-    :data:`SHARD_SECONDS`), then assemble the tables."""
+    :data:`SHARD_SECONDS`), then assemble the tables. A :class:`~sigseg.batch.jobs.JobSpec`
+    with ``workers > 1`` runs in that many local processes
+    (:mod:`~sigseg.batch.workers`), with the same tables."""
     if shard_size < 1:
         raise ValueError(f"--shard-size must be >= 1, got {shard_size}")
+    if workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {workers}")
     started = time.perf_counter()
     run = RunFolder.open(out, items, settings, job.tables, overwrite=overwrite)
     if run.complete:
@@ -164,7 +169,7 @@ def run_batch(
     bar = progress(len(items), len(items) - len(todo)) if progress else None
     with bar or contextlib.nullcontext():
         shard, shard_first, shard_start = Rows(), None, time.perf_counter()
-        for item, rows in process(job, (items[i] for i in todo), batch_items):
+        for item, rows in _results(job, [items[i] for i in todo], batch_items, workers):
             if shard_first is None:
                 shard_first, shard_start = item.index, time.perf_counter()
             shard.extend(rows)
@@ -177,3 +182,14 @@ def run_batch(
     seconds = time.perf_counter() - started
     state = run.assemble({"seconds": round(seconds, 3)})
     return RunSummary(state, len(todo), len(items) - len(todo), errors, seconds)
+
+
+def _results(
+    job: Job | JobSpec, items: Sequence[Item], batch_items: int, workers: int
+) -> Iterator[tuple[Item, Rows]]:
+    """:func:`process` here, or in worker processes when a spec asks for several."""
+    if isinstance(job, JobSpec) and workers > 1 and len(items) > 1:
+        from sigseg.batch.workers import process_in_workers
+
+        return process_in_workers(job, items, workers)
+    return process(job.build() if isinstance(job, JobSpec) else job, items, batch_items)

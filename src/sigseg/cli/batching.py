@@ -16,7 +16,10 @@ BATCH_HELP = (
 OVERWRITE_HELP = "Batch mode: replace a run of other inputs or options in --out."
 SHARD_HELP = "Batch mode: recordings per committed shard (what a crash can lose)."
 RAY_HELP = "Batch mode on Ray: 'local' starts a local cluster, else a cluster address."
-WORKERS_HELP = "Batch mode on Ray: workers (model copies; default: the cluster's CPUs)."
+WORKERS_HELP = (
+    "Batch mode: worker processes, each with its own model (default: one per CPU core, at "
+    "most 8; one on a GPU). With --ray: workers on the cluster (default: its CPUs)."
+)
 
 
 def wants_batch(inputs: Sequence[Path], batch: bool, ray: str | None) -> bool:
@@ -88,14 +91,17 @@ def _run(
     from sigseg.batch import run_batch
 
     if ray is None:
+        from sigseg.batch.workers import default_workers
+
         return run_batch(
-            spec.build(),
+            spec,
             items,
             out,
             settings,
             overwrite=overwrite,
             shard_size=shard_size,
             progress=progress,
+            workers=workers or default_workers(spec.device),
         )
     from sigseg.batch.cluster import run_on_ray
 

@@ -186,8 +186,15 @@ def select_channels(
 # --- WFDB ------------------------------------------------------------------------------------
 
 
+WFDB_READ_WHOLE_BYTES = 8 << 20
+"""A record whose ``<name>.dat`` is at most this size is read whole when opened: one header
+parse instead of two (``wfdb`` parses the header again on every read, which costs more than
+reading a 10-s 12-lead record's samples)."""
+
+
 class WfdbReader(SignalReader):
-    """A WFDB record (``.hea`` + signal files) read with the ``wfdb`` package."""
+    """A WFDB record (``.hea`` + signal files) read with the ``wfdb`` package; a small one
+    (:data:`WFDB_READ_WHOLE_BYTES`) is read whole when opened."""
 
     def __init__(self, path: str | Path, channels: ChannelSelection | None = None) -> None:
         import wfdb
@@ -195,8 +202,9 @@ class WfdbReader(SignalReader):
         self.path = wfdb_base(path)
         header = self.path.with_name(self.path.name + ".hea")
         _require_file(header)
+        head = self._read_small(wfdb)
         try:
-            head = wfdb.rdheader(str(self.path))
+            head = head or wfdb.rdheader(str(self.path))
         except Exception as exc:  # wfdb raises assorted types on a malformed header
             raise ValueError(f"{header}: not a readable WFDB header ({_line(exc)})") from exc
         _check_header_fs(header, head.fs)
@@ -223,9 +231,26 @@ class WfdbReader(SignalReader):
             signal_file = self.path.with_name(file_name)
             if not signal_file.is_file():
                 raise FileNotFoundError(f"{signal_file}: no such file (named in {header.name})")
+        whole = getattr(head, "p_signal", None)
+        self._whole = None if whole is None else whole.T[self._index]
+
+    def _read_small(self, wfdb: Any) -> Any:
+        """The whole record (header and samples, one parse) when ``<name>.dat`` is small;
+        else, or when that read fails, ``None`` (the header is then read alone, and a bad
+        file is reported as before)."""
+        dat = self.path.with_name(self.path.name + ".dat")
+        if not dat.is_file() or dat.stat().st_size > WFDB_READ_WHOLE_BYTES:
+            return None
+        try:
+            return wfdb.rdrecord(str(self.path), physical=True, m2s=False)
+        except Exception:  # reported by the header-first path, with its messages
+            return None
 
     def _read(self, start: int, stop: int) -> np.ndarray:
         import wfdb
+
+        if self._whole is not None:
+            return self._whole[:, start:stop]
 
         try:
             rec = wfdb.rdrecord(

@@ -8,11 +8,11 @@ filled, cut into normalized windows; a step that can run in a read-ahead thread)
 windows of consecutive recordings are packed into batches of about ``batch_items`` rows, run,
 and stitched back per recording.
 
-A recording shorter than one window is padded (after normalization, as ``pad_short`` does)
-only to its length plus the model's right receptive field, rounded up to the model's
-``span_period``, rather than to the whole window: every kept sample then sees exactly the
-input it sees in the full padded window (zeros past the end), so the probabilities are the
-same, for a fraction of the work (a 10-s ECG at 125 Hz: 1280 samples instead of 2560).
+A recording shorter than one window runs at its own length (the default); with ``pad_short``
+it is padded (after normalization) only to its length plus the model's right receptive
+field, rounded up to the model's ``span_period``, rather than to the whole window: every kept
+sample then sees exactly the input it sees in the full padded window (zeros past the end), so
+the probabilities are the same, for a fraction of the work.
 
     >>> prepared = [prepare(backend, source, options) for source in sources]  # doctest: +SKIP
     >>> for item, probs in run_prepared(backend, prepared):  # doctest: +SKIP

