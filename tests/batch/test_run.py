@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import pyarrow.parquet as pq
 import pytest
 from batch_tables import assert_same_tables, read_tables
@@ -197,8 +198,12 @@ def test_a_killed_process_resumes_to_the_same_tables(
     deadline = time.monotonic() + 120
     while not list((cut / SHARDS).glob("0*")) and time.monotonic() < deadline:
         time.sleep(0.01)
+    workers = psutil.Process(process.pid).children(recursive=True)  # fork server, workers
+    assert len(workers) >= 2
     process.send_signal(signal.SIGKILL)
     process.wait()
+    _, alive = psutil.wait_procs(workers, timeout=30)
+    assert not alive, f"worker processes outlived their killed run: {alive}"
     state = json.loads((cut / "run.json").read_text())
     assert state["status"] == "running", "the run ended before it could be killed"
     done = len(list((cut / SHARDS).glob("0*")))

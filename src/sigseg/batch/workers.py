@@ -12,7 +12,9 @@ equal a single-process run's.
 Workers are forked from a fork server (``forkserver``), which imports the libraries once:
 the parent may hold threads (a progress bar, ONNX Runtime's pool), which plain ``fork`` would
 copy half-way. A worker that dies (out of memory, killed) stops the run with a one-line error;
-the shards committed before it are kept, and the same command resumes.
+the shards committed before it are kept, and the same command resumes. Workers ignore Ctrl-C
+(the parent stops them after their current chunk) and end by themselves when the parent is
+killed outright.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import math
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,6 +38,8 @@ MAX_DEFAULT_WORKERS = 8
 """Default workers at most (each holds its own model and libraries, about 250 MB)."""
 CHUNKS_PER_WORKER = 4
 """Chunks of recordings per worker: enough for the workers to finish close together."""
+PARENT_POLL_SECONDS = 0.5
+"""How often a worker checks that the run's process is still there."""
 MAX_CHUNK = 64
 """Recordings per chunk at most (what a worker holds before sending its rows back)."""
 
@@ -70,10 +76,22 @@ def chunks(items: Sequence[Item], workers: int) -> list[list[Item]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def _start(spec: JobSpec) -> None:
+def _start(spec: JobSpec, parent: int) -> None:
     global _job
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     _job = dataclasses.replace(spec, threads=spec.threads or 1).build()
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker once the run's process is gone (killed with ``kill -9``, say): a
+    worker holds its own task queue open, so it would otherwise wait for work forever."""
+    while True:
+        time.sleep(PARENT_POLL_SECONDS)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
 
 
 def _work(chunk: list[Item]) -> list[tuple[Item, Rows]]:
@@ -92,7 +110,10 @@ def process_in_workers(
     context.set_forkserver_preload(list(PRELOAD))
     work = chunks(items, workers)
     with ProcessPoolExecutor(
-        min(workers, len(work)), mp_context=context, initializer=_start, initargs=(spec,)
+        min(workers, len(work)),
+        mp_context=context,
+        initializer=_start,
+        initargs=(spec, os.getpid()),
     ) as pool:
         try:
             for done in pool.map(_work, work):
