@@ -70,6 +70,17 @@ def default_workers(device: str = "cpu") -> int:
     return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
+def start_fork_server() -> multiprocessing.context.BaseContext:
+    """The ``forkserver`` context, its server started (it imports :data:`PRELOAD`) if it is
+    not running yet. Called early, the server's imports overlap the caller's own start-up."""
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
+    forkserver.ensure_running()
+    return context
+
+
 def chunks(items: Sequence[Item], workers: int) -> list[list[Item]]:
     """``items`` cut into consecutive chunks, about :data:`CHUNKS_PER_WORKER` per worker."""
     size = max(1, min(MAX_CHUNK, math.ceil(len(items) / (workers * CHUNKS_PER_WORKER))))
@@ -106,8 +117,7 @@ def process_in_workers(
 ) -> Iterator[tuple[Item, Rows]]:
     """Each recording's rows, in order, as :func:`~sigseg.batch.runner.process` gives them,
     computed by ``workers`` processes."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(PRELOAD))
+    context = start_fork_server()
     work = chunks(items, workers)
     with ProcessPoolExecutor(
         min(workers, len(work)),

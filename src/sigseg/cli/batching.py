@@ -43,6 +43,13 @@ def run_batch_command(
     """Run the job ``spec`` (a :class:`~sigseg.batch.jobs.JobSpec`) describes over the
     inputs into ``out``, here or on Ray, and print what it did; exit 1 when a recording
     failed (they are listed in ``errors.parquet``)."""
+    if ray is None:
+        from sigseg.batch.workers import default_workers, start_fork_server
+
+        workers = workers or default_workers(spec.device)
+        if workers > 1:
+            start_fork_server()  # its imports run while this process reads the inputs
+
     from sigseg import library_version
     from sigseg.batch import collect_inputs
     from sigseg.batch.progress import Progress
@@ -91,8 +98,6 @@ def _run(
     from sigseg.batch import run_batch
 
     if ray is None:
-        from sigseg.batch.workers import default_workers
-
         return run_batch(
             spec,
             items,
@@ -101,7 +106,7 @@ def _run(
             overwrite=overwrite,
             shard_size=shard_size,
             progress=progress,
-            workers=workers or default_workers(spec.device),
+            workers=workers or 1,
         )
     from sigseg.batch.cluster import run_on_ray
 

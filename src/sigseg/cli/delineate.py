@@ -67,11 +67,8 @@ def delineate(
     Batch mode (a folder, glob, manifest or @list input, or --batch) writes one run folder
     instead: events.parquet, intervals.parquet, recordings.parquet, errors.parquet and
     run.json; re-running the same command resumes it."""
-    from rich.progress import track
-
-    from sigseg.inference.backends import load_backend, pick_backend
+    from sigseg.inference.backends import pick_backend
     from sigseg.pretrained import resolve_model
-    from sigseg.tasks.ecg.pipeline import delineate_files
 
     backend, notice = pick_backend(backend, device)
     if notice:
@@ -94,6 +91,11 @@ def delineate(
             verb="delineated",
         )
         return
+    from rich.progress import track
+
+    from sigseg.inference.backends import load_backend
+    from sigseg.tasks.ecg.pipeline import delineate_files
+
     backend_ = load_backend(path, backend, device=device, threads=threads)
     results = delineate_files(
         backend_,

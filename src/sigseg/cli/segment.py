@@ -58,7 +58,6 @@ def segment(
     same command resumes it."""
     from sigseg.cli.options import split_names
     from sigseg.inference.backends import pick_backend
-    from sigseg.inference.segment import load_segmenter, segment_files
     from sigseg.pretrained import resolve_model
 
     backend, notice = pick_backend(backend, device)
@@ -87,6 +86,8 @@ def segment(
             verb="segmented",
         )
         return
+    from sigseg.inference.segment import load_segmenter, segment_files
+
     segmenter = load_segmenter(model, backend, device=device, threads=threads)
     failures = []
     for path, result, warned in segment_files(
