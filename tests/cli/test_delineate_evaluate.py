@@ -51,6 +51,7 @@ def test_delineate_ludb_record_writes_readable_annotations(
         "--out",
         out,
         "--combine-leads",
+        "--json",
     )
     assert result.returncode == 0, result.stderr
     for lead in LEADS:

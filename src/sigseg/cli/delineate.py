@@ -48,7 +48,10 @@ def delineate(
     tables: bool = typer.Option(
         True,
         "--tables/--no-tables",
-        help="Write the wave and interval tables (CSV, JSON); a day of ECG gives ~80 MB.",
+        help="Write the wave, interval and gap tables (CSV); a day of ECG gives ~35 MB.",
+    ),
+    json_tables: bool = typer.Option(
+        False, "--json", help="Write the tables as JSON too (a day of ECG: ~90 MB more)."
     ),
     batch: bool = typer.Option(False, "--batch", help=BATCH_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
@@ -57,10 +60,11 @@ def delineate(
     workers: int = typer.Option(None, "--workers", help=WORKERS_HELP),
 ) -> None:
     """Delineate each input; per lead (and fused with --combine-leads) write WFDB annotations
-    in LUDB's convention, wave and interval tables (CSV, JSON) and a PNG plot. Recordings of
-    any length stream through in bounded memory (a 24-hour Holter recording included).
+    in LUDB's convention, wave, interval and gap tables (CSV; --json adds JSON copies) and a
+    PNG plot. Recordings of any length stream through in bounded memory (a 24-hour Holter
+    recording included).
     Stretches of a lead with no signal (NaN/Inf samples, or the lead stuck at one value for
-    1 s or more) get no waves; they are listed in <name>_gaps.csv/.json and the summary line.
+    1 s or more) get no waves; they are listed in <name>_gaps.csv and the summary line.
     A bad input (shorter than 0.6 s, sampled below 50 Hz, no usable signal...) is reported
     and skipped; the command exits 1 if any input failed.
 
@@ -105,6 +109,7 @@ def delineate(
         combine_leads=combine_leads,
         plot=True if plot is None else plot,
         tables=tables,
+        json_tables=json_tables,
     )
     failures: list[str] = []
     for result in track(results, total=len(inputs), description="delineating", transient=True):

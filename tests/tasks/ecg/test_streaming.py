@@ -209,8 +209,9 @@ def test_table_writer_equals_write_table(tmp_path: Path) -> None:
         "empty": [],
         "all": [{"lead": "all", "kind": 'Q"RS', "onset": i, "seconds": 1.5} for i in range(4)],
     }
-    write_table(tmp_path / "whole", [r for rows in groups.values() for r in rows], columns)
-    table = TableWriter(tmp_path / "pieces", columns, list(groups))
+    rows = [r for rows in groups.values() for r in rows]
+    assert write_table(tmp_path / "whole", rows, columns, json_too=True)[1].suffix == ".json"
+    table = TableWriter(tmp_path / "pieces", columns, list(groups), json_too=True)
     table.add("all", groups["all"][:1])
     table.add("ii", groups["ii"][:4])
     table.add("all", groups["all"][1:])
@@ -219,9 +220,14 @@ def test_table_writer_equals_write_table(tmp_path: Path) -> None:
     for suffix in (".csv", ".json"):
         whole = (tmp_path / "whole").with_suffix(suffix).read_bytes()
         assert (tmp_path / "pieces").with_suffix(suffix).read_bytes() == whole
-    TableWriter(tmp_path / "none", columns, ["ii"]).close()
-    write_table(tmp_path / "none_whole", [], columns)
+    TableWriter(tmp_path / "none", columns, ["ii"], json_too=True).close()
+    write_table(tmp_path / "none_whole", [], columns, json_too=True)
     assert (tmp_path / "none.json").read_text() == (tmp_path / "none_whole.json").read_text()
+    # by default the CSV alone
+    assert TableWriter(tmp_path / "csv", columns, ["ii"], json_too=False).close() == [
+        tmp_path / "csv.csv"
+    ]
+    assert not (tmp_path / "csv.json").exists()
 
 
 def test_delineate_file_writes_what_one_pass_gives(backend: TorchBackend, tmp_path: Path) -> None:
@@ -246,9 +252,9 @@ def test_delineate_file_writes_what_one_pass_gives(backend: TorchBackend, tmp_pa
         write_wfdb_annotations(one_pass, "rec", lead, waves, rec.fs)
         intervals += [{"lead": lead, **row} for row in beat_intervals(waves, rec.fs)]
     rows = wave_rows(result.waves + result.fused, rec.fs, ["ch0", "ch1"])
-    write_table(one_pass / "rec_waves", rows, WAVE_COLUMNS)
-    write_table(one_pass / "rec_intervals", intervals, INTERVAL_COLUMNS)
-    write_table(one_pass / "rec_gaps", [], GAP_COLUMNS)
+    write_table(one_pass / "rec_waves", rows, WAVE_COLUMNS, json_too=False)
+    write_table(one_pass / "rec_intervals", intervals, INTERVAL_COLUMNS, json_too=False)
+    write_table(one_pass / "rec_gaps", [], GAP_COLUMNS, json_too=False)
     expected = sorted(p.name for p in one_pass.iterdir())
     assert sorted(p.name for p in streamed.iterdir()) == expected
     for name in expected:

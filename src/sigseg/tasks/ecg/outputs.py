@@ -1,5 +1,5 @@
 """Writing delineations: WFDB annotation files in LUDB's convention, wave, interval and gap
-tables (CSV and JSON), and a PNG plot. Every file is written atomically."""
+tables (CSV, and JSON on request), and a PNG plot. Every file is written atomically."""
 
 from __future__ import annotations
 
@@ -244,36 +244,51 @@ def gap_rows(gaps: Sequence[Gap], fs: float, channels: Sequence[str]) -> list[di
 
 
 def write_table(
-    path_stem: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]
-) -> tuple[Path, Path]:
-    """Write ``rows`` as ``{stem}.csv`` and ``{stem}.json`` (empty cells / ``null`` where a
-    value is missing)."""
+    path_stem: Path,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    json_too: bool = False,
+) -> list[Path]:
+    """Write ``rows`` as ``{stem}.csv`` (empty cells where a value is missing) and, with
+    ``json_too``, as ``{stem}.json`` (``null``); return the paths written."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
-    csv_path, json_path = path_stem.with_suffix(".csv"), path_stem.with_suffix(".json")
-    write_text(csv_path, buffer.getvalue())
-    write_text(json_path, json.dumps(list(rows), indent=1))
-    return csv_path, json_path
+    paths = [path_stem.with_suffix(".csv")]
+    write_text(paths[0], buffer.getvalue())
+    if json_too:
+        paths.append(path_stem.with_suffix(".json"))
+        write_text(paths[1], json.dumps(list(rows), indent=1))
+    return paths
 
 
 class TableWriter:
     """:func:`write_table` for rows that come piece by piece and belong to ``groups`` (leads):
     each group's rows are spooled to temporary files and the groups joined in their given
     order on :meth:`close`, so the files equal ``write_table``'s for all the rows, group by
-    group, while memory holds one piece at a time. Both files appear atomically on close."""
+    group, while memory holds one piece at a time. The files appear atomically on close.
 
-    def __init__(self, path_stem: Path, columns: Sequence[str], groups: Sequence[Hashable]) -> None:
-        self.csv_path, self.json_path = (
-            path_stem.with_suffix(".csv"),
-            path_stem.with_suffix(".json"),
-        )
+    The JSON copy (``json_too``) holds the CSV's rows again; formatting it is most of the
+    writing time for a day of waves, so it is written only on request."""
+
+    def __init__(
+        self,
+        path_stem: Path,
+        columns: Sequence[str],
+        groups: Sequence[Hashable],
+        *,
+        json_too: bool = False,
+    ) -> None:
+        self.csv_path = path_stem.with_suffix(".csv")
+        self.json_path = path_stem.with_suffix(".json") if json_too else None
         self.columns = list(columns)
         self._files = contextlib.ExitStack()
         self._spools = {
-            g: (self._spool(path_stem.parent), self._spool(path_stem.parent)) for g in groups
+            g: (self._spool(path_stem.parent), self._spool(path_stem.parent) if json_too else None)
+            for g in groups
         }
         self._rows = dict.fromkeys(groups, 0)
 
@@ -292,11 +307,12 @@ class TableWriter:
             ["" if (value := row.get(k)) is None else value for k in self.columns] for row in rows
         )
         csv_spool.write(buffer.getvalue())
-        json_spool.write((",\n" if self._rows[group] else "") + _json_rows(rows))
+        if json_spool is not None:
+            json_spool.write((",\n" if self._rows[group] else "") + _json_rows(rows))
         self._rows[group] += len(rows)
 
-    def close(self) -> tuple[Path, Path]:
-        """Join the groups into ``{stem}.csv`` and ``{stem}.json``."""
+    def close(self) -> list[Path]:
+        """Join the groups into ``{stem}.csv`` (and ``{stem}.json``); return the paths."""
         with self._files:
             header = io.StringIO()
             csv.DictWriter(header, fieldnames=self.columns).writeheader()
@@ -304,6 +320,8 @@ class TableWriter:
                 out.write(header.getvalue())
                 for csv_spool, _ in self._spools.values():
                     _copy(csv_spool, out)
+            if self.json_path is None:
+                return [self.csv_path]
             with atomic_path(self.json_path) as tmp, tmp.open("w", encoding="utf-8") as out:
                 filled = [j for g, (_, j) in self._spools.items() if self._rows[g]]
                 out.write("[\n" if filled else "[]")
@@ -311,7 +329,7 @@ class TableWriter:
                     out.write(",\n" if i else "")
                     _copy(json_spool, out)
                 out.write("\n]" if filled else "")
-        return self.csv_path, self.json_path
+        return [self.csv_path, self.json_path]
 
     def discard(self) -> None:
         """Drop the spooled rows (on an error)."""

@@ -170,13 +170,15 @@ def delineate_files(
     combine_leads: bool = False,
     plot: bool = True,
     tables: bool = True,
+    json_tables: bool = False,
 ) -> Iterator[FileResult]:
     """Delineate each input into ``out`` (:func:`delineate_file`) and yield its result as it
     ends. ``out`` is created and checked writable first, before any input is read. An input
     that cannot be read or delineated (``ValueError``, ``OSError``) yields its error and the
-    others go on; so does one whose output name an earlier input has taken."""
+    others go on; so does one whose output name an earlier input has taken. ``json_tables``
+    writes the tables as JSON too."""
     prepare_output_folder(out)
-    return _each_file(backend, inputs, out, fs, combine_leads, plot, tables)
+    return _each_file(backend, inputs, out, fs, combine_leads, plot, (tables, json_tables))
 
 
 def _each_file(
@@ -186,7 +188,7 @@ def _each_file(
     fs: float | None,
     combine_leads: bool,
     plot: bool,
-    tables: bool,
+    tables: tuple[bool, bool],
 ) -> Iterator[FileResult]:
     names: dict[str, Path] = {}  # output name -> input, so no input overwrites another's files
     for path in inputs:
@@ -201,7 +203,8 @@ def _each_file(
                     combine_leads=combine_leads,
                     plot=plot,
                     names=names,
-                    tables=tables,
+                    tables=tables[0],
+                    json_tables=tables[1],
                 )
         except (ValueError, OSError) as err:
             message = str(err)
@@ -221,6 +224,7 @@ def delineate_file(
     plot: bool,
     names: dict[str, Path] | None = None,
     tables: bool = True,
+    json_tables: bool = False,
 ) -> str:
     """Delineate one recording and write its outputs; returns a one-line summary. ``names``
     maps the output names already written in this run to their inputs: an input whose name
@@ -229,8 +233,9 @@ def delineate_file(
     The recording is streamed (:func:`~sigseg.tasks.ecg.delineate.iter_delineate`): waves,
     intervals, gaps and annotations are written as they come, so a 24-hour Holter recording
     needs no more memory than a 10-second one. Stretches of a lead with no signal (NaN/Inf,
-    or one value for 1 s or more) get no waves; they are listed in ``<name>_gaps.csv`` and
-    ``.json`` (with the tables), hatched in the plot and counted in the summary."""
+    or one value for 1 s or more) get no waves; they are listed in ``<name>_gaps.csv`` (with
+    the tables; ``json_tables`` adds a ``.json`` copy of each table), hatched in the plot and
+    counted in the summary."""
     # --fs is for files that do not store their rate (CSV, NumPy); WFDB and EDF say theirs
     needs_fs = signal_format(path) in ("csv", "numpy")
     reader = open_signal(path, fs if needs_fs else None, allow_gaps=True)
@@ -251,7 +256,9 @@ def delineate_file(
                 UserWarning,
                 stacklevel=2,
             )
-        return _delineate_reader(backend, reader, name, out, combine_leads, plot, tables)
+        return _delineate_reader(
+            backend, reader, name, out, combine_leads, plot, tables, json_tables
+        )
 
 
 def _delineate_reader(
@@ -262,6 +269,7 @@ def _delineate_reader(
     combine_leads: bool,
     plot: bool,
     tables: bool,
+    json_tables: bool,
 ) -> str:
     # a recording longer than a long window runs in long windows with a minimal overlap
     options = window_options_for(backend, reader.num_samples, reader.fs)
@@ -284,9 +292,14 @@ def _delineate_reader(
             for g in groups
         }
         if tables:
-            wave_table = TableWriter(out / f"{name}_waves", WAVE_COLUMNS, groups)
-            interval_table = TableWriter(out / f"{name}_intervals", INTERVAL_COLUMNS, groups)
-            gap_table = TableWriter(out / f"{name}_gaps", GAP_COLUMNS, range(len(channels)))
+            as_json = {"json_too": json_tables}
+            wave_table = TableWriter(out / f"{name}_waves", WAVE_COLUMNS, groups, **as_json)
+            interval_table = TableWriter(
+                out / f"{name}_intervals", INTERVAL_COLUMNS, groups, **as_json
+            )
+            gap_table = TableWriter(
+                out / f"{name}_gaps", GAP_COLUMNS, range(len(channels)), **as_json
+            )
             files.callback(gap_table.discard)
             files.callback(interval_table.discard)
             files.callback(wave_table.discard)
