@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +39,7 @@ from sigseg.batch.jobs import JobSpec
 from sigseg.batch.progress import Progress
 from sigseg.batch.runner import SHARD_SIZE, RunSummary
 from sigseg.batch.shards import RunFolder, plan_ranges
+from sigseg.batch.workers import CHUNKS_PER_WORKER
 
 LOCAL = "local"
 """``--ray local``: start a Ray cluster on this machine (127.0.0.1) for the run."""
@@ -120,13 +122,15 @@ def run_on_ray(
     if run.complete:
         return RunSummary(run.state, 0, len(items), [], 0.0)
     todo = run.todo()
-    ranges = plan_ranges(todo, shard_size)
     ray = _ray()
     from ray.util import ActorPool
 
     started_here = connect(address, workers)
     try:
         count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        # ranges small enough that every worker gets several (they then end close together)
+        share = math.ceil(len(todo) / (count * CHUNKS_PER_WORKER))
+        ranges = plan_ranges(todo, max(1, min(shard_size, share)))
         count = max(1, min(count, len(ranges)))
         actor = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=retries)(ShardWorker)
         pool = ActorPool(
