@@ -50,12 +50,14 @@ test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
-# Rebuild the shipped pretrained ECG models from scratch (LUDB train split; ~10 + ~40 + ~10 min
-# on 2 cores): the default ecg-hybrid-fast-ludb (125 Hz), the 250-Hz ecg-hybrid-ludb and
-# ecg-hybrid-fast-ludb-noise (the default's recipe with real NSTDB noise; NSTDB in
-# ../shared/data/nstdb), then their ONNX exports (the default backend runs them).
+# Rebuild the shipped pretrained models from scratch (~10 + ~40 + ~10 + ~95 + ~135 min on 2
+# cores): the ECG models on the LUDB train split (the default ecg-hybrid-fast-ludb at 125 Hz,
+# the 250-Hz ecg-hybrid-ludb, and ecg-hybrid-fast-ludb-noise, the default's recipe with real
+# NSTDB noise from ../shared/data/nstdb), hapt-unet (human activity, HAPT) and gazecom-unet
+# (eye movements, GazeCom), each with its field comparison's recipe (benchmarks/fields/), then
+# their ONNX exports (the default backend runs them).
 pretrained: $(STAMP)
-	for name in ecg-hybrid-fast-ludb ecg-hybrid-ludb ecg-hybrid-fast-ludb-noise; do \
+	for name in ecg-hybrid-fast-ludb ecg-hybrid-ludb ecg-hybrid-fast-ludb-noise hapt-unet gazecom-unet; do \
 	  config=configs/$$name.yaml; \
 	  SIGSEG_DATA=$${SIGSEG_DATA:-../shared/data/ludb} $(BIN)/sigseg train --config $$config --out runs/$$name && \
 	  SIGSEG_DATA=$${SIGSEG_DATA:-../shared/data/ludb} $(BIN)/python -m sigseg.pretrained.build runs/$$name --name $$name --config $$config || exit 1; \
