@@ -28,6 +28,7 @@ import pandas as pd
 from sigseg.data.events import EVENT_COLUMNS as TABLE_COLUMNS
 from sigseg.data.events import SIDECAR_SUFFIX
 from sigseg.data.gaps import Gap, GapRuns, GapScanner, check_usable, clear_of_gaps, cut_at_gaps
+from sigseg.data.readers import signal_stem
 from sigseg.data.record import Wave
 from sigseg.inference.decode import class_probabilities, decode, events_to_labels
 from sigseg.inference.predict import predict_long
@@ -414,7 +415,7 @@ def segment_file(
             run = segment_source if samples else segment_stream
             result = run(segmenter, reader, channels=list(reader.channels))
         plot_signal = reader.read(0, min(reader.num_samples, round(PLOT_SECONDS * reader.fs)))
-    stem = path.stem
+    stem = signal_stem(path)  # AAF_golf.arff.gz -> AAF_golf
     written = [out_dir / f"{stem}{SIDECAR_SUFFIX}", out_dir / f"{stem}_gaps.tsv"]
     write_events_tsv(result.events, written[0])
     write_text(
@@ -477,7 +478,7 @@ def segment_files(
     taken: dict[str, Path] = {}
     for item in inputs:
         path = Path(item)
-        stem = path.stem
+        stem = signal_stem(path)
         if stem in taken:
             yield path, f"{path}: output name {stem!r} is already taken by {taken[stem]}", []
             continue
