@@ -90,6 +90,15 @@ def test_a_field_trains_scores_and_resumes(field: Path, tmp_path: Path) -> None:
     assert (run / "train-another" / "best.safetensors").is_file()
     assert (run / "train" / "best.safetensors").is_file() and (run / "run.json").is_file()
 
+    # an unmarked folder (runs from before the mark) is the one its train.json names
+    (run / "fingerprint.txt").unlink()
+    (run / "run.json").unlink()
+    trained = json.loads((run / "train.json").read_text())
+    (run / "train.json").write_text(json.dumps({**trained, "fingerprint": "older"}))
+    run_field(config, tmp_path, log=lines.append)
+    assert (run / "train-older" / "best.safetensors").is_file()
+    assert (run / "run.json").is_file()
+
 
 def test_a_field_config_names_its_errors(field: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"

@@ -100,3 +100,19 @@ def test_receptive_field_is_exact(name: str) -> None:
     left, right = _reach(model, length, positions)
     assert left <= field.left and right <= field.right  # never outside the field
     assert _reach(_linearized(model), length, positions) == (field.left, field.right)
+
+
+def test_the_dilated_stem_keeps_the_contract_and_normalizes_the_stream() -> None:
+    model = create_model("dilated", in_channels=3, stem_kernel=3).double().eval()
+    field = model.receptive_field
+    assert (field.left, field.right) == (256, 256)  # the stem's kernel 3 adds one each side
+    length = 2 * (field.left + field.right) + 64
+    positions = [length // 2, length // 2 + 1]
+    assert _reach(_linearized(model), length, positions) == (field.left, field.right)
+    # the input's raw level no longer reaches the head through the skips: with a stem, a huge
+    # constant offset (gaze in pixels) changes the first block's input only through the norm
+    torch.manual_seed(0)
+    model = create_model("dilated", in_channels=3, stem_kernel=1).train()
+    x = torch.randn(4, 3, 500)
+    shifted = model(x + 500.0)
+    assert shifted.shape == (4, 4, 500) and shifted.abs().max() < 20  # 119 without the stem

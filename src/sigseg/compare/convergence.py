@@ -246,9 +246,14 @@ def headline(config: FieldConfig, result: Mapping[str, Any]) -> float:
 def _set_aside_stale(run_dir: Path, fp: str, log: Log) -> None:
     """Mark ``run_dir`` as training under fingerprint ``fp``; a training folder marked with
     another (another recipe or model, which its last checkpoint would otherwise resume) is
-    renamed ``train-<its fingerprint>``, not deleted. An unmarked folder is taken as ``fp``'s."""
+    renamed ``train-<its fingerprint>``, not deleted. An unmarked folder is taken as the one
+    its finished ``train.json`` names, else as ``fp``'s (a run killed before it was marked)."""
     mark = run_dir / "fingerprint.txt"
-    old = mark.read_text(encoding="utf-8").strip() if mark.is_file() else fp  # unmarked: ours
+    trained = read_json(run_dir / "train.json") or {}
+    if mark.is_file():
+        old = mark.read_text(encoding="utf-8").strip()
+    else:
+        old = str(trained.get("fingerprint", fp))
     train_dir = run_dir / "train"
     if train_dir.exists() and old != fp:
         aside = run_dir / f"train-{old}"
