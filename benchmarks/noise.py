@@ -9,9 +9,10 @@ on 2 cores)::
 writes ``benchmarks/noise/results.json``, ``benchmarks/noise/README.md`` and
 ``benchmarks/noise/strict_f1_vs_snr.png``. Every (method, noise, SNR) cell is saved as soon as
 it is done and is not recomputed by a later run whose configuration for that method (model file,
-backend, NeuroKit2 version, records, noise rule) is the same, so an interrupted run resumes;
-``--fresh`` recomputes everything. ``--quick`` checks the script end to end in about a minute
-(2 records, 12 and 0 dB, output to a temporary folder unless ``--out`` is given).
+backend, decoding defaults, NeuroKit2 version, records, noise rule) is the same, so an
+interrupted run resumes; ``--fresh`` recomputes everything. ``--quick`` checks the script end
+to end in about a minute (2 records, 12 and 0 dB, output to a temporary folder unless ``--out``
+is given).
 
 How noise is made is :mod:`sigseg.tasks.ecg.noise` (the SNR definition, the excerpt and the
 channel mixing); which excerpt a record gets is fixed here by :func:`record_rng`.
@@ -177,6 +178,24 @@ def reusable(cell: dict[str, Any] | None, config: dict[str, Any]) -> bool:
     return old == new and set(config["lead_sets"]) <= set(cell["config"]["lead_sets"])
 
 
+def decoding() -> dict[str, Any]:
+    """The delineation defaults sigseg's cells are made with (windowing, wave clean-up, gap
+    scan, the P-wave rule): part of the cache key, so that a change of default is rescored."""
+    from dataclasses import asdict
+
+    from sigseg.inference.windows import WindowOptions
+    from sigseg.tasks.ecg.atrial import MIN_P_SHARE
+    from sigseg.tasks.ecg.delineate import FLAT_S
+    from sigseg.tasks.ecg.waves import WaveOptions
+
+    return {
+        "window": asdict(WindowOptions()),
+        "waves": asdict(WaveOptions()),
+        "flat_s": FLAT_S,
+        "min_p_share": MIN_P_SHARE,
+    }
+
+
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -272,6 +291,7 @@ def run(args: argparse.Namespace) -> None:
             "model": model.stem,
             "model_sha256": sha256(model)[:16],
             "backend": args.backend,
+            "decoding": decoding(),
             "lead_sets": list(LEAD_SETS),
         },
         "neurokit2": {
@@ -602,7 +622,8 @@ def render_readme(results: dict[str, Any]) -> str:
         "thread(s).",
         f"- Libraries: {libs}.",
         f"- sigseg: `{sig.get('model', '?')}` (sha256 {sig.get('model_sha256', '?')}...), "
-        f"backend `{sig.get('backend', '?')}`, default decoding; each lead is delineated on its "
+        f"backend `{sig.get('backend', '?')}`, default decoding (`decoding` in `results.json`, "
+        "the P-wave rule of `sigseg.tasks.ecg.atrial` included); each lead is delineated on its "
         "own and scored on its own annotation. NeuroKit2: `ecg_clean` -> `ecg_peaks` -> "
         '`ecg_delineate(method="dwt")` per lead at 500 Hz, on '
         + (
@@ -614,8 +635,8 @@ def render_readme(results: dict[str, Any]) -> str:
         "rows do; rows `12` score all 12 leads (480 lead-signals), the headline protocol. "
         "Lead-II rows come from the same pass as the 12-lead rows.",
         "- Runs that filled `results.json`. Cells are cached: a run recomputes a cell only when "
-        "its method's configuration (records, noise rule, model file and backend, or NeuroKit2 "
-        "version) changed or it lacks a lead set asked for:",
+        "its method's configuration (records, noise rule, model file, backend and decoding "
+        "defaults, or NeuroKit2 version) changed or it lacks a lead set asked for:",
         *runs,
         "",
         "## How the noise is added (`sigseg.tasks.ecg.noise`)",
