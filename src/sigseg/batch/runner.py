@@ -4,30 +4,26 @@ short ones batched into shared model calls, rows committed shard by shard.
 The read-ahead thread opens each recording, reads a short one whole and cuts it into
 normalized windows (:meth:`~sigseg.batch.jobs.Job.load`): file reading, resampling and
 normalization overlap the model call, which releases the GIL (ONNX Runtime and PyTorch
-both do). At most ``read_ahead`` recordings wait, so memory is bounded whatever the number
+both do). At most a few recordings wait, so memory is bounded whatever the number
 of recordings; a long recording is streamed in bounded memory by the main thread.
 """
 
 from __future__ import annotations
 
 import contextlib
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sigseg.batch.inputs import Item
 from sigseg.batch.jobs import Job, JobSpec, Loaded, error_rows
 from sigseg.batch.progress import Progress
 from sigseg.batch.shards import RunFolder, plan_ranges
 from sigseg.batch.tables import Rows, to_tables
+from sigseg.inference.ahead import ahead
 from sigseg.inference.batching import DEFAULT_BATCH_ITEMS, run_prepared
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 SHARD_SIZE = 256
 """Recordings per shard: what a crash can lose, at most (plus the shard's flush time)."""
@@ -47,41 +43,6 @@ class RunSummary:
     seconds: float
 
 
-def read_ahead(fn: Callable[[T], R], items: Iterable[T], depth: int) -> Iterator[R]:
-    """``map(fn, items)`` computed by a thread up to ``depth`` results ahead, in order."""
-    results: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
-    stop = threading.Event()
-    end = object()
-
-    def work() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                results.put((fn(item), None))
-        except BaseException as err:  # handed to the consumer, which raises it
-            results.put((None, err))
-        results.put((end, None))
-
-    thread = threading.Thread(target=work, name="sigseg-read-ahead", daemon=True)
-    thread.start()
-    try:
-        while True:
-            value, err = results.get()
-            if err is not None:
-                raise err
-            if value is end:
-                return
-            yield value
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                results.get_nowait()
-            except queue.Empty:
-                thread.join(0.01)
-
-
 def process(
     job: Job, items: Iterable[Item], batch_items: int = DEFAULT_BATCH_ITEMS
 ) -> Iterator[tuple[Item, Rows]]:
@@ -90,7 +51,7 @@ def process(
     pending: list[Loaded] = []
     rows = 0
     depth = max(4, 2 * batch_items)
-    for loaded in read_ahead(job.load, items, depth):
+    for loaded in ahead(map(job.load, items), depth):
         if loaded.prepared is None:
             yield from _run(job, pending, batch_items)
             pending, rows = [], 0

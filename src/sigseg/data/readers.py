@@ -21,6 +21,7 @@ import csv
 import gzip
 import io
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,9 +70,17 @@ class SignalReader(abc.ABC):
     name: str
     metadata: dict[str, Any]
     allow_gaps: bool = False
+    _lock: threading.Lock
     sample_labels: np.ndarray | None = None
     """The per-sample label column of a CSV/TSV or ARFF file (``str`` per sample, ``""`` =
     unlabelled), read with the signal; ``None`` when the file has no such column."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> SignalReader:
+        reader = super().__new__(cls)
+        # serializes read(): streaming reads a recording from two threads (the model's input
+        # ahead, the gap scan behind), and a file handle (EDF) is not safe to share
+        reader._lock = threading.Lock()
+        return reader
 
     def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Samples ``start:stop`` of every channel as ``(C, n)`` float32, with slice semantics
@@ -84,7 +93,8 @@ class SignalReader(abc.ABC):
         start, stop = min(start, self.num_samples), min(stop, self.num_samples)
         if stop <= start:
             return np.zeros((len(self.channels), 0), dtype=np.float32)
-        x = np.ascontiguousarray(self._read(start, stop), dtype=np.float32)
+        with self._lock:
+            x = np.ascontiguousarray(self._read(start, stop), dtype=np.float32)
         if not self.allow_gaps:
             _check_finite(x, self.path, start)
         return x

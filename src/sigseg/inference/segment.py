@@ -244,6 +244,7 @@ def segment_stream(
     as soon as they are final (:class:`~sigseg.inference.streaming.EventStream`; a
     ``states`` task holds its probabilities until the end). The events equal
     :func:`segment_source`'s."""
+    from sigseg.inference.ahead import ahead
     from sigseg.inference.predict import iter_predict_long
     from sigseg.inference.streaming import EventStream
 
@@ -255,7 +256,8 @@ def segment_stream(
     found: list[tuple[str, Wave]] = []
     item_names: tuple[str, ...] = ()
     options = window_options or segment_window_options(segmenter)
-    for start, block in iter_predict_long(segmenter.backend, src, options=options, fill_gaps=True):
+    blocks = iter_predict_long(segmenter.backend, src, options=options, fill_gaps=True)
+    for start, block in ahead(blocks):  # the next block runs while this one is decoded
         items = block if block.ndim == 3 else block[None]
         _, codes = scanner.read(start, start + items.shape[-1])
         gaps += runs.push(codes)

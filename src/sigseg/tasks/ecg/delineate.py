@@ -28,6 +28,7 @@ import numpy as np
 
 from sigseg.data.gaps import Gap, GapRuns, GapScanner, check_usable
 from sigseg.data.record import Wave
+from sigseg.inference.ahead import ahead
 from sigseg.inference.predict import DEFAULT_CHUNK, iter_predict_long, predict_long
 from sigseg.inference.sources import SignalSource, as_source
 from sigseg.inference.windows import WindowOptions
@@ -155,8 +156,11 @@ def iter_delineate(
     fused: WaveStream | None = None
     # the P-wave rule: the leads' waves through one gate, the fused ones through another
     gates = [PGate(src.fs, min_p_share) for _ in range(2)] if min_p_share is not None else None
-    for start, block in iter_predict_long(
-        backend, src, options=window_options, chunk_size=chunk_size, fill_gaps=True
+    # the next block's probabilities are computed while this one is decoded
+    for start, block in ahead(
+        iter_predict_long(
+            backend, src, options=window_options, chunk_size=chunk_size, fill_gaps=True
+        )
     ):
         probs = block if block.ndim == 3 else block[None]  # a multi-channel model: one map
         signal, codes = scanner.read(start, start + probs.shape[-1])
