@@ -13,7 +13,7 @@ import pytest
 import yaml
 from labelled_data import write_folder
 
-from sigseg.compare.convergence import read_field_config, run_field
+from sigseg.compare.convergence import read_field_config, run_field, run_lock
 
 FIELD = {
     "name": "toy",
@@ -70,6 +70,15 @@ def test_a_field_trains_scores_and_resumes(field: Path, tmp_path: Path) -> None:
 
     run_field(config, tmp_path, log=lines.append)  # a finished run is reused, not redone
     assert (run / "run.json").stat().st_mtime_ns == finished and "reused" in lines[-1]
+
+    # a run another process is training (it holds the run's lock) is skipped, not trained twice
+    with run_lock(run) as mine, run_lock(run) as theirs:
+        assert mine and not theirs
+    (run / "run.json").rename(run / "run.kept")
+    with run_lock(run):
+        results = json.loads(run_field(config, tmp_path, log=lines.append).read_text())
+    assert "another process" in lines[-1] and results["models"] == {}
+    (run / "run.kept").rename(run / "run.json")
 
     # a partial invocation (another seed only) keeps the finished run in the summary
     seen = len(lines)

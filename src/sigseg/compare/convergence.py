@@ -23,8 +23,10 @@ sessions.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -339,6 +341,24 @@ def finished_run(config: FieldConfig, model: FieldModel, seed: int, out: Path) -
     return saved if fresh else None
 
 
+@contextlib.contextmanager
+def run_lock(run_dir: Path) -> Iterator[bool]:
+    """An exclusive lock on ``run_dir`` (``.lock``, released when the process ends, even
+    killed): ``True`` when this process holds it, ``False`` when another is training the run,
+    so two invocations of one field never train the same run at once."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with (run_dir / ".lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run_field(
     config: FieldConfig,
     out: str | Path,
@@ -363,20 +383,37 @@ def run_field(
             continue
         log(f"[{i}/{len(plan)}] {config.name}: {model.label} seed {seed}")
         try:
-            runs.append(execute_run(config, model, seed, out, log))
+            with run_lock(out / "runs" / run_id(model, seed)) as mine:
+                if mine:
+                    runs.append(execute_run(config, model, seed, out, log))
+                else:
+                    log("  being trained by another process: skipped")
         except Exception as err:  # one failed run must not stop the others
             failed.append({"run_id": run_id(model, seed), "error": f"{type(err).__name__}: {err}"})
             log(f"  FAILED: {failed[-1]['error']}")
-        summary = {
-            "field": config.name,
-            "command": command,
-            "score": SCORE_ECG if config.is_ecg else SCORE_ANY,
-            "recipe": dict(config.recipe),
-            "seeds": list(config.seeds),
-            "planned": [run_id(m, s) for m, s in plan],
-            "failed": failed,
-            "models": summarize(config, runs),
-        }
-        write_json(results, summary)
-        write_field_report(out, summary)
+        _write_summary(config, out, command, plan, failed, runs)
+    _write_summary(config, out, command, plan, failed, runs)  # also when nothing was selected
     return results
+
+
+def _write_summary(
+    config: FieldConfig,
+    out: Path,
+    command: str,
+    plan: Sequence[tuple[FieldModel, int]],
+    failed: list[dict[str, str]],
+    runs: Sequence[Mapping[str, Any]],
+) -> None:
+    """``results.json``, ``report.md`` and ``curves.png`` for the runs finished so far."""
+    summary = {
+        "field": config.name,
+        "command": command,
+        "score": SCORE_ECG if config.is_ecg else SCORE_ANY,
+        "recipe": dict(config.recipe),
+        "seeds": list(config.seeds),
+        "planned": [run_id(m, s) for m, s in plan],
+        "failed": failed,
+        "models": summarize(config, runs),
+    }
+    write_json(out / "results.json", summary)
+    write_field_report(out, summary)
