@@ -857,7 +857,7 @@ def render_readme(r: dict[str, Any], args: argparse.Namespace) -> str:
         f"--no-tables` with the default model (`{Path(setup['model']).stem}`, {fs:g} Hz) "
         f"delineates a {hours:g}-hour single-lead ECG recorded at 500 Hz end to end (read, "
         f"resample, infer, decode, write WFDB annotations) in {best['seconds']:.1f} s "
-        f"({holter['hybrid/onnx/tables']['seconds']:.0f} s with the CSV/JSON tables), "
+        f"({holter['hybrid/onnx/tables']['seconds']:.0f} s with the CSV tables), "
         f"{seconds / best['seconds']:,.0f}x real time, with a peak memory of "
         f"{best['peak_rss_mb']:.0f} MB ({holter['hybrid/onnx/half']['peak_rss_mb']:.0f} MB "
         f"for {hours / 2:g} h); the PyTorch backend takes "
@@ -913,14 +913,14 @@ def render_readme(r: dict[str, Any], args: argparse.Namespace) -> str:
     add(
         "`sigseg delineate` in a fresh process: read the WFDB file, resample to the model's "
         "rate, infer, decode and write one WFDB annotation file per lead (`--no-tables`; the row "
-        "with tables also writes the wave and interval tables as CSV and JSON). All rows "
+        "with tables also writes the wave, interval and gap tables as CSV). All rows "
         "but the tables row skip the tables.\n"
     )
     add("| method | time (s) | x real time | vs NeuroKit2 | vs U-Net (ONNX) | peak memory (MB) |")
     add("|---|---:|---:|---:|---:|---:|")
     rows = [
         ("hybrid, ONNX Runtime (`--backend onnx --no-tables`)", best, ""),
-        ("hybrid, ONNX Runtime, with the CSV/JSON tables", holter["hybrid/onnx/tables"], ""),
+        ("hybrid, ONNX Runtime, with the CSV tables", holter["hybrid/onnx/tables"], ""),
         ("hybrid, PyTorch (`--backend torch --no-tables`)", holter["hybrid/torch"], ""),
         ("reference (250-Hz ecg-hybrid-ludb), ONNX Runtime", slow, ""),
         ("U-Net, ONNX Runtime", holter["unet/onnx"], " (extrapolated)"),
