@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import sys
 from pathlib import Path
 
 import torch
@@ -48,7 +47,11 @@ def main(argv: list[str] | None = None) -> None:
     labels, seeds = set(args.only), set(args.seed)
     if args.threads:
         torch.set_num_threads(args.threads)
-    command = shlex.join(["python", "benchmarks/fields.py", *(argv or sys.argv[1:])])
+    # the command that reproduces the whole field (--only and --seed only split the work)
+    threads = ["--threads", str(args.threads)] if args.threads else []
+    command = shlex.join(
+        ["python", "benchmarks/fields.py", args.field, "--out", args.out, *threads]
+    )
     run_field(
         config,
         args.out,
