@@ -72,7 +72,10 @@ def default_workers(device: str = "cpu") -> int:
 
 def start_fork_server() -> multiprocessing.context.BaseContext:
     """The ``forkserver`` context, its server started (it imports :data:`PRELOAD`) if it is
-    not running yet. Called early, the server's imports overlap the caller's own start-up."""
+    not running yet (``spawn`` where there is no fork server). Called early, the server's
+    imports overlap the caller's own start-up."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
+        return multiprocessing.get_context("spawn")
     from multiprocessing import forkserver
 
     context = multiprocessing.get_context("forkserver")
@@ -128,8 +131,8 @@ def process_in_workers(
         try:
             for done in pool.map(_work, work):
                 yield from done
-        except BrokenProcessPool:  # an OSError, so the command line prints it in one line
-            raise ChildProcessError(
+        except BrokenProcessPool:
+            raise ChildProcessError(  # an OSError: the command line prints it in one line
                 "a batch worker process died (out of memory or killed); the committed shards "
                 "are kept: run the same command again to resume"
             ) from None
