@@ -35,7 +35,7 @@ from sigseg.batch.jobs import Job, JobSpec
 from sigseg.batch.tables import Rows
 
 MAX_DEFAULT_WORKERS = 8
-"""Default workers at most (each holds its own model and libraries, about 250 MB)."""
+"""Default workers at most (each holds its own model and libraries: about 220 MB resident)."""
 CHUNKS_PER_WORKER = 4
 """Chunks of recordings per worker: enough for the workers to finish close together."""
 PARENT_POLL_SECONDS = 0.5
