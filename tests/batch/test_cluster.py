@@ -4,8 +4,6 @@ and a worker killed mid-job loses no recording and duplicates none."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,11 +14,11 @@ import ray
 from batch_tables import assert_same_tables
 from cli_helpers import CliResult
 from labelled_data import write_folder
+from mid_run import kill_a_worker_mid_run
 
 from sigseg.batch import collect_inputs, run_batch
 from sigseg.batch.cluster import run_on_ray
 from sigseg.batch.jobs import JobSpec
-from sigseg.batch.shards import SHARDS
 from sigseg.pretrained import resolve_model
 
 ECG_TABLES = ("events", "intervals", "recordings", "errors")
@@ -78,25 +76,13 @@ def test_a_worker_killed_mid_job_loses_and_duplicates_nothing(
 ) -> None:
     items = collect_inputs([f"@{ludb_list(12)}"])
     run = tmp_path / "ray"
-    outcome: dict[str, object] = {}
 
-    def drive() -> None:
-        try:
-            outcome["summary"] = run_on_ray(ecg_spec(), items, run, {"k": 1}, shard_size=1)
-        except BaseException as err:  # reported by the test below
-            outcome["error"] = err
+    def running() -> list[psutil.Process]:
+        return [p for p in _workers() if "run_range" in " ".join(p.cmdline())]
 
-    driver = threading.Thread(target=drive)
-    driver.start()
-    deadline = time.monotonic() + 120
-    killed = None
-    while killed is None and time.monotonic() < deadline and driver.is_alive():
-        running = [p for p in _workers() if "run_range" in " ".join(p.cmdline())]
-        if running and list((run / SHARDS).glob("0*")):
-            killed = running[0]
-            killed.kill()
-        time.sleep(0.02)
-    driver.join(300)
+    killed, outcome = kill_a_worker_mid_run(
+        lambda: run_on_ray(ecg_spec(), items, run, {"k": 1}, shard_size=1), run, running
+    )
     assert killed is not None, "no worker was busy to kill"
     assert "error" not in outcome, outcome.get("error")
     recordings = pd.read_parquet(run / "recordings.parquet")

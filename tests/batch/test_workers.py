@@ -4,13 +4,12 @@ committed shards, so that the same command resumes to the same tables."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 from batch_tables import assert_same_tables
+from mid_run import kill_a_worker_mid_run
 
 from sigseg.batch import collect_inputs, run_batch
 from sigseg.batch.jobs import JobSpec
@@ -46,27 +45,14 @@ def test_a_dead_worker_stops_the_run_and_the_same_command_resumes(
 ) -> None:
     items = collect_inputs([f"@{ludb_list(60)}"])
     run = tmp_path / "run"
-    outcome: dict[str, BaseException] = {}
-
-    def drive() -> None:
-        try:
-            run_batch(ecg_spec(), items, run, {"k": 1}, shard_size=2, workers=2)
-        except BaseException as err:  # examined below
-            outcome["error"] = err
-
     me = psutil.Process()
-    driver = threading.Thread(target=drive)
-    driver.start()
-    killed = None
-    deadline = time.monotonic() + 120
-    while killed is None and driver.is_alive() and time.monotonic() < deadline:
-        # workers are the fork server's children, so not this process's own
-        workers = [p for p in me.children(recursive=True) if p.ppid() != me.pid]
-        if workers and list((run / SHARDS).glob("0*")):
-            killed = workers[0]
-            killed.kill()
-        time.sleep(0.02)
-    driver.join(300)
+
+    def workers() -> list[psutil.Process]:  # the fork server's children, not this process's
+        return [p for p in me.children(recursive=True) if p.ppid() != me.pid]
+
+    killed, outcome = kill_a_worker_mid_run(
+        lambda: run_batch(ecg_spec(), items, run, {"k": 1}, shard_size=2, workers=2), run, workers
+    )
     assert killed is not None, "no worker was busy to kill"
     error = outcome.get("error")
     assert isinstance(error, ChildProcessError) and "run the same command again" in str(error)
