@@ -32,6 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from sigseg.batch.inputs import Item
 from sigseg.batch.jobs import Job, JobSpec
+from sigseg.batch.runner import process
 from sigseg.batch.tables import Rows
 
 MAX_DEFAULT_WORKERS = 8
@@ -109,8 +110,6 @@ def _exit_with(parent: int) -> None:
 
 
 def _work(chunk: list[Item]) -> list[tuple[Item, Rows]]:
-    from sigseg.batch.runner import process
-
     assert _job is not None, "worker not started"
     return list(process(_job, chunk))
 

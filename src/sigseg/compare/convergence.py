@@ -251,11 +251,10 @@ def _set_aside_stale(run_dir: Path, fp: str, log: Log) -> None:
     renamed ``train-<its fingerprint>``, not deleted. An unmarked folder is taken as the one
     its finished ``train.json`` names, else as ``fp``'s (a run killed before it was marked)."""
     mark = run_dir / "fingerprint.txt"
-    trained = read_json(run_dir / "train.json") or {}
     if mark.is_file():
         old = mark.read_text(encoding="utf-8").strip()
     else:
-        old = str(trained.get("fingerprint", fp))
+        old = str((read_json(run_dir / "train.json") or {}).get("fingerprint", fp))
     train_dir = run_dir / "train"
     if train_dir.exists() and old != fp:
         aside = run_dir / f"train-{old}"
@@ -375,11 +374,12 @@ def run_field(
     runs: list[dict[str, Any]] = []
     failed: list[dict[str, str]] = []
     plan = [(model, seed) for seed in config.seeds for model in config.models]
-    results = out / "results.json"
+    written = False  # whether results.json holds every run gathered so far
     for i, (model, seed) in enumerate(plan, 1):
         if not select(model, seed):
             if done := finished_run(config, model, seed, out):
                 runs.append(done)
+                written = False
             continue
         log(f"[{i}/{len(plan)}] {config.name}: {model.label} seed {seed}")
         try:
@@ -392,8 +392,10 @@ def run_field(
             failed.append({"run_id": run_id(model, seed), "error": f"{type(err).__name__}: {err}"})
             log(f"  FAILED: {failed[-1]['error']}")
         _write_summary(config, out, command, plan, failed, runs)
-    _write_summary(config, out, command, plan, failed, runs)  # also when nothing was selected
-    return results
+        written = True
+    if not written:  # runs reused after the last one trained, or none selected
+        _write_summary(config, out, command, plan, failed, runs)
+    return out / "results.json"
 
 
 def _write_summary(

@@ -178,7 +178,7 @@ def delineate_files(
     others go on; so does one whose output name an earlier input has taken. ``json_tables``
     writes the tables as JSON too."""
     prepare_output_folder(out)
-    return _each_file(backend, inputs, out, fs, combine_leads, plot, (tables, json_tables))
+    return _each_file(backend, inputs, out, fs, combine_leads, plot, tables, json_tables)
 
 
 def _each_file(
@@ -188,7 +188,8 @@ def _each_file(
     fs: float | None,
     combine_leads: bool,
     plot: bool,
-    tables: tuple[bool, bool],
+    tables: bool,
+    json_tables: bool,
 ) -> Iterator[FileResult]:
     names: dict[str, Path] = {}  # output name -> input, so no input overwrites another's files
     for path in inputs:
@@ -203,8 +204,8 @@ def _each_file(
                     combine_leads=combine_leads,
                     plot=plot,
                     names=names,
-                    tables=tables[0],
-                    json_tables=tables[1],
+                    tables=tables,
+                    json_tables=json_tables,
                 )
         except (ValueError, OSError) as err:
             message = str(err)
