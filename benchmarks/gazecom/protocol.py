@@ -9,7 +9,9 @@ The anchor used 18 folds (leave one clip out); ``--folds 18`` does that, ``--fol
 folds of three clips each (no clip in two folds), which is what fits two CPU cores. Each fold
 trains the chosen model of ``benchmarks/fields/gazecom.yaml`` with that field's recipe, on the
 fold's training clips, stopping early on the next fold's clips (validation). Every fold's
-training and scores are kept under ``--out/folds/``: a re-run resumes where it stopped.
+training and scores are kept under ``--out/folds/``: a re-run resumes where it stopped, and
+two copies of one command share the folds (each takes a fold the other is not training, and the
+last to finish writes ``results.json``).
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ import numpy as np
 import torch
 import yaml
 
-from sigseg.compare.convergence import execute_run, read_field_config
-from sigseg.compare.runs import write_json
+from sigseg.compare.convergence import execute_run, read_field_config, run_lock
+from sigseg.compare.runs import read_json, write_json
 
 HERE = Path(__file__).resolve().parent
 FIELD = HERE.parent / "fields" / "gazecom.yaml"
@@ -122,7 +124,6 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     command = shlex.join(["python", "benchmarks/gazecom/protocol.py", *(argv or sys.argv[1:])])
     started = time.time()
-    scores: list[dict[str, Any]] = []
     for fold in range(args.folds):
         print(f"fold {fold + 1}/{args.folds}", flush=True)
         manifest = fold_manifest(out, args.folds, fold)
@@ -130,14 +131,23 @@ def main(argv: list[str] | None = None) -> None:
             field, name=f"gazecom-fold{fold}", data=str(manifest), seeds=(args.seed,)
         )
         fold_dir = out / "folds" / f"fold{fold}"
-        run = execute_run(config, models[args.model], args.seed, fold_dir, print)
-        path = fold_dir / "scores.json"
-        saved = json.loads(path.read_text()) if path.is_file() else None
-        if not saved or saved.get("fingerprint") != run["fingerprint"]:
-            checkpoint = fold_dir / "runs" / run["run_id"] / "train" / "best.safetensors"
-            saved = {**score_fold(checkpoint, manifest), "fingerprint": run["fingerprint"]}
-            write_json(path, saved)
-        scores.append({**saved, "train": run["train"]})
+        with run_lock(fold_dir) as mine:
+            if not mine:
+                print("  being trained by another process: skipped", flush=True)
+                continue
+            run = execute_run(config, models[args.model], args.seed, fold_dir, print)
+            path = fold_dir / "scores.json"
+            saved = read_json(path)
+            if not saved or saved.get("fingerprint") != run["fingerprint"]:
+                checkpoint = fold_dir / "runs" / run["run_id"] / "train" / "best.safetensors"
+                saved = {**score_fold(checkpoint, manifest), "fingerprint": run["fingerprint"]}
+                write_json(path, {**saved, "train": run["train"]})
+    paths = [out / "folds" / f"fold{k}" / "scores.json" for k in range(args.folds)]
+    scores = [s for p in paths if (s := read_json(p)) is not None]
+    if len(scores) < args.folds:
+        missing = [str(k) for k, p in enumerate(paths) if not p.is_file()]
+        print(f"folds {', '.join(missing)} not scored yet: results.json not written", flush=True)
+        return
     result = pooled(scores)
     write_json(
         out / "results.json",
