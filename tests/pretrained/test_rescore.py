@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,16 @@ def test_rescore_refuses_a_card_that_is_not_ecg_or_absent(tmp_path: Path) -> Non
         rescore("hapt-unet", None, tmp_path)
     with pytest.raises(ValueError, match=r"nothing\.json: no card of a shipped model"):
         rescore("nothing", None, tmp_path)
+
+
+def test_the_command_line_fails_in_one_line() -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "sigseg.pretrained.build", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+    missing = run("--rescore", "--name", "nothing")
+    assert missing.returncode == 2
+    assert missing.stderr.strip().endswith("nothing.json: no card of a shipped model 'nothing'")
+    assert "Traceback" not in missing.stderr
+    both = run("runs/x", "--rescore")
+    assert both.returncode == 2 and "give a run_dir to build, or --rescore" in both.stderr

@@ -282,10 +282,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.rescore != (args.run_dir is None):
         parser.error("give a run_dir to build, or --rescore without one")
-    if args.rescore:
-        card = rescore(args.name, args.data)
-    else:
-        card = build(args.run_dir, args.name, args.data, config=args.config)
+    try:
+        if args.rescore:
+            card = rescore(args.name, args.data)
+        else:
+            card = build(args.run_dir, args.name, args.data, config=args.config)
+    except (ValueError, FileNotFoundError) as err:
+        parser.exit(2, f"error: {err}\n")
     if "headline" in card["test"]:
         score = card["task"]["monitor"].removeprefix("val_")
         print(f"{card['name']}: test {score} {card['test']['headline']:.3f}")
