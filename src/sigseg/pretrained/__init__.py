@@ -6,8 +6,10 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-DEFAULT_MODEL = "ecg-hybrid-fast-ludb"
-"""The default ECG delineation model used by ``sigseg delineate``."""
+from sigseg.tasks.ecg import ECG_DELINEATION
+
+DEFAULT_MODEL: str = ECG_DELINEATION.default_model or ""
+"""The default ECG delineation model used by ``sigseg delineate`` (the ECG task's)."""
 
 
 def _folder() -> Path:
