@@ -152,7 +152,9 @@ def run_id(model: FieldModel, seed: int) -> str:
     return f"{model.label}-seed{seed}"
 
 
-def _fingerprint(config: FieldConfig, model: FieldModel, seed: int) -> str:
+def run_fingerprint(config: FieldConfig, model: FieldModel, seed: int) -> str:
+    """What a finished run of ``model`` and ``seed`` under ``config`` is recorded with; a
+    saved run or score with another was made under another recipe, model or data."""
     return fingerprint(
         {
             "model": [model.model, dict(model.options)],
@@ -271,7 +273,7 @@ def execute_run(config: FieldConfig, model: FieldModel, seed: int, out: Path, lo
     from sigseg.models.profile import profile_model
 
     run_dir = out / "runs" / run_id(model, seed)
-    fp = _fingerprint(config, model, seed)
+    fp = run_fingerprint(config, model, seed)
     if saved := finished_run(config, model, seed, out):
         log("  finished run found, reused")
         return saved
@@ -319,6 +321,7 @@ def summarize(config: FieldConfig, runs: Sequence[Mapping[str, Any]]) -> dict[st
                 "train.seconds": r["train"]["seconds"],
                 "train.epochs": r["train"]["epochs"],
                 "train.best_epoch": r["train"]["best_epoch"],
+                "train.best_val": r["train"].get("best_val"),
                 "inference.realtime": r["inference"]["realtime"],
             }
             for r in done
@@ -336,7 +339,7 @@ def summarize(config: FieldConfig, runs: Sequence[Mapping[str, Any]]) -> dict[st
 def finished_run(config: FieldConfig, model: FieldModel, seed: int, out: Path) -> dict | None:
     """The run's saved ``run.json`` when it was finished under today's fingerprint, else None."""
     saved = read_json(out / "runs" / run_id(model, seed) / "run.json")
-    fresh = saved and saved.get("fingerprint") == _fingerprint(config, model, seed)
+    fresh = saved and saved.get("fingerprint") == run_fingerprint(config, model, seed)
     return saved if fresh else None
 
 
