@@ -29,7 +29,12 @@ import numpy as np
 import torch
 import yaml
 
-from sigseg.compare.convergence import execute_run, read_field_config, run_lock
+from sigseg.compare.convergence import (
+    execute_run,
+    read_field_config,
+    run_fingerprint,
+    run_lock,
+)
 from sigseg.compare.runs import read_json, write_json
 
 HERE = Path(__file__).resolve().parent
@@ -124,28 +129,44 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     command = shlex.join(["python", "benchmarks/gazecom/protocol.py", *(argv or sys.argv[1:])])
     started = time.time()
-    for fold in range(args.folds):
-        print(f"fold {fold + 1}/{args.folds}", flush=True)
-        manifest = fold_manifest(out, args.folds, fold)
-        config = dataclasses.replace(
-            field, name=f"gazecom-fold{fold}", data=str(manifest), seeds=(args.seed,)
+    configs = [
+        dataclasses.replace(
+            field,
+            name=f"gazecom-fold{fold}",
+            data=str(fold_manifest(out, args.folds, fold)),
+            seeds=(args.seed,),
         )
+        for fold in range(args.folds)
+    ]
+    model = models[args.model]
+    for fold, config in enumerate(configs):
+        print(f"fold {fold + 1}/{args.folds}", flush=True)
         fold_dir = out / "folds" / f"fold{fold}"
         with run_lock(fold_dir) as mine:
             if not mine:
                 print("  being trained by another process: skipped", flush=True)
                 continue
-            run = execute_run(config, models[args.model], args.seed, fold_dir, print)
+            run = execute_run(config, model, args.seed, fold_dir, print)
             path = fold_dir / "scores.json"
             saved = read_json(path)
             if not saved or saved.get("fingerprint") != run["fingerprint"]:
                 checkpoint = fold_dir / "runs" / run["run_id"] / "train" / "best.safetensors"
-                saved = {**score_fold(checkpoint, manifest), "fingerprint": run["fingerprint"]}
+                saved = {
+                    **score_fold(checkpoint, Path(config.data)),
+                    "fingerprint": run["fingerprint"],
+                }
                 write_json(path, {**saved, "train": run["train"]})
-    paths = [out / "folds" / f"fold{k}" / "scores.json" for k in range(args.folds)]
-    scores = [s for p in paths if (s := read_json(p)) is not None]
-    if len(scores) < args.folds:
-        missing = [str(k) for k, p in enumerate(paths) if not p.is_file()]
+    # only scores made under today's model, recipe and seed count: a fold scored under an
+    # earlier recipe is waiting to be redone, not a result
+    scores, missing = [], []
+    for fold, config in enumerate(configs):
+        saved = read_json(out / "folds" / f"fold{fold}" / "scores.json")
+        fresh = saved and saved.get("fingerprint") == run_fingerprint(config, model, args.seed)
+        if fresh:
+            scores.append(saved)
+        else:
+            missing.append(str(fold))
+    if missing:
         print(f"folds {', '.join(missing)} not scored yet: results.json not written", flush=True)
         return
     result = pooled(scores)
@@ -158,8 +179,8 @@ def main(argv: list[str] | None = None) -> None:
             f"test recordings at their own samples; 843 files (street/GGM_street excluded)",
             "model": {
                 "label": args.model,
-                "name": models[args.model].model,
-                "options": dict(models[args.model].options),
+                "name": model.model,
+                "options": dict(model.options),
             },
             "recipe": dict(field.recipe),
             "anchor": ANCHOR,

@@ -97,6 +97,16 @@ def test_center_keeps_units_and_removes_the_level(rec: Record) -> None:
     np.testing.assert_allclose(np.diff(out, axis=1), np.diff(shifted, axis=1), rtol=1e-4, atol=1e-3)
 
 
+def test_difference_gives_the_per_sample_movement_whatever_the_level(rec: Record) -> None:
+    shifted = rec.signal * 300.0 + 640.0
+    out = Normalize("difference")(dataclasses.replace(rec, signal=shifted)).signal
+    assert out.shape == shifted.shape
+    np.testing.assert_array_equal(out[:, 0], 0.0)
+    np.testing.assert_allclose(out[:, 1:], np.diff(shifted, axis=1), rtol=1e-4, atol=1e-3)
+    moved = Normalize("difference")(dataclasses.replace(rec, signal=shifted + 500.0)).signal
+    np.testing.assert_allclose(moved, out, atol=1e-3)
+
+
 AUGMENTATIONS = {
     "scale": lambda seed: AmplitudeScale(0.5, 2.0, rng=seed),
     "noise": lambda seed: GaussianNoise((10, 20), rng=seed),

@@ -19,7 +19,7 @@ import numpy as np
 
 from sigseg.data.record import Record, Wave
 
-NORMALIZATIONS = ("robust", "zscore", "center", "none")
+NORMALIZATIONS = ("robust", "zscore", "center", "difference", "none")
 
 
 def resample_ratio(fs_in: float, fs_out: float) -> tuple[int, int]:
@@ -72,10 +72,17 @@ def normalize_signal(x: np.ndarray, method: str = "robust") -> np.ndarray:
     ``zscore``: mean and standard deviation. Flat channels are centred but not scaled.
     ``center``: subtract the median only, for signals whose scale means something (a gaze
     position in pixels, whose speed tells a saccade from a pursuit) but whose level does not.
+    ``difference``: each sample minus the one before (the first sample's is 0), in the
+    signal's units per sample: for positions whose movement, not place, carries the labels (a
+    gaze's speed tells fixation from pursuit from saccade, and a network given positions
+    hundreds of pixels large must learn a difference filter exact enough to see a pursuit of
+    one pixel per sample).
     ``none``: as read (an accelerometer's level is gravity, which tells postures apart)."""
     x = np.asarray(x, dtype=np.float32)
     if method == "none":
         return x
+    if method == "difference":
+        return np.diff(x, axis=-1, prepend=x[..., :1]).astype(np.float32)
     if method == "center":
         return (x - np.median(x, axis=-1, keepdims=True)).astype(np.float32)
     if method == "robust":
