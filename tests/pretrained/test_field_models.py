@@ -21,7 +21,7 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 def test_the_field_models_ship() -> None:
-    assert {"hapt-unet", "gazecom-unet"} <= set(list_pretrained())
+    assert {"hapt-unet", "gazecom-hybrid"} <= set(list_pretrained())
 
 
 def test_hapt_unet_by_name_on_test_volunteers() -> None:
@@ -36,7 +36,7 @@ def test_gazecom_unet_by_name_from_the_command_line(
 ) -> None:
     dataset = open_dataset(CONFIGS / "datasets" / "gazecom.yaml")
     (record,) = [r for r in dataset.records("test") if r.name == "golf/AAF_golf"]
-    result = cli("segment", "gazecom-unet", record.metadata["source"], "--out", tmp_path)
+    result = cli("segment", "gazecom-hybrid", record.metadata["source"], "--out", tmp_path)
     assert result.code == 0, result.err
     with (tmp_path / "AAF_golf_events.tsv").open(newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))

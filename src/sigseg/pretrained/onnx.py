@@ -5,9 +5,9 @@ backend pays no export on first use.
     python -m sigseg.pretrained.onnx NAME ...   # some
     python -m sigseg.pretrained.onnx --missing  # those without their current export
 
-The small ECG models' exports are committed. The field U-Nets' (``hapt-unet``,
-``gazecom-unet``: 8 MB each, as large as their weights) are not: ``make setup`` (and so
-``make demo`` and ``make test``) builds them with ``--missing``, so they too are there before
+The small models' exports (the ECG models, ``gazecom-hybrid``) are committed. The HAPT
+U-Net's (``hapt-unet``: 8 MB, as large as its weights) is not: ``make setup`` (and so
+``make demo`` and ``make test``) builds it with ``--missing``, so it too is there before
 first use.
 
 Each export is named by the hash of its checkpoint's bytes
