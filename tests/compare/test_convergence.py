@@ -79,6 +79,10 @@ def test_a_field_trains_scores_and_resumes(field: Path, tmp_path: Path) -> None:
         results = json.loads(run_field(config, tmp_path, log=lines.append).read_text())
     assert "another process" in lines[-1] and results["models"] == {}
     (run / "run.kept").rename(run / "run.json")
+    # ... and once the other process has finished it, it is in this one's summary all the same
+    with run_lock(run):
+        results = json.loads(run_field(config, tmp_path, log=lines.append).read_text())
+    assert "another process" in lines[-1] and results["models"]["tiny"]["seeds"] == [0]
 
     # a partial invocation (another seed only) keeps the finished run in the summary
     seen = len(lines)

@@ -370,34 +370,28 @@ def run_field(
     log: Log = print,
 ) -> Path:
     """Every selected run of the field, seed-major (each model's first seed, then the
-    second...), with ``results.json`` rewritten after each run; returns its path. Runs left out
-    by ``select`` are not trained, but their finished results stay in the summary, so a
-    partial invocation never drops another's. A failed run is logged and the others go on."""
+    second...), with ``results.json`` rewritten after each run; returns its path. The summary
+    holds every run of the plan finished on disk when it is written, so neither a partial
+    invocation nor another process training runs of the same field at once drops any. A
+    failed run is logged and the others go on."""
     out = Path(out)
-    runs: list[dict[str, Any]] = []
     failed: list[dict[str, str]] = []
     plan = [(model, seed) for seed in config.seeds for model in config.models]
-    written = False  # whether results.json holds every run gathered so far
     for i, (model, seed) in enumerate(plan, 1):
         if not select(model, seed):
-            if done := finished_run(config, model, seed, out):
-                runs.append(done)
-                written = False
             continue
         log(f"[{i}/{len(plan)}] {config.name}: {model.label} seed {seed}")
         try:
             with run_lock(out / "runs" / run_id(model, seed)) as mine:
                 if mine:
-                    runs.append(execute_run(config, model, seed, out, log))
+                    execute_run(config, model, seed, out, log)
                 else:
                     log("  being trained by another process: skipped")
         except Exception as err:  # one failed run must not stop the others
             failed.append({"run_id": run_id(model, seed), "error": f"{type(err).__name__}: {err}"})
             log(f"  FAILED: {failed[-1]['error']}")
-        _write_summary(config, out, command, plan, failed, runs)
-        written = True
-    if not written:  # runs reused after the last one trained, or none selected
-        _write_summary(config, out, command, plan, failed, runs)
+        _write_summary(config, out, command, plan, failed)
+    _write_summary(config, out, command, plan, failed)
     return out / "results.json"
 
 
@@ -407,9 +401,10 @@ def _write_summary(
     command: str,
     plan: Sequence[tuple[FieldModel, int]],
     failed: list[dict[str, str]],
-    runs: Sequence[Mapping[str, Any]],
 ) -> None:
-    """``results.json``, ``report.md`` and ``curves.png`` for the runs finished so far."""
+    """``results.json``, ``report.md`` and ``curves.png`` for the runs of ``plan`` finished so
+    far (read from disk: another process may have finished some)."""
+    runs = [r for m, s in plan if (r := finished_run(config, m, s, out)) is not None]
     summary = {
         "field": config.name,
         "command": command,
