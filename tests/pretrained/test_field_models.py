@@ -21,17 +21,17 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 def test_the_field_models_ship() -> None:
-    assert {"hapt-unet", "gazecom-hybrid"} <= set(list_pretrained())
+    assert {"hapt-hybrid", "gazecom-hybrid"} <= set(list_pretrained())
 
 
-def test_hapt_unet_by_name_on_test_volunteers() -> None:
+def test_hapt_hybrid_by_name_on_test_volunteers() -> None:
     records = open_dataset(CONFIGS / "datasets" / "hapt.yaml").records("test")[:2]
-    segmenter = load_segmenter("hapt-unet", "auto")
+    segmenter = load_segmenter("hapt-hybrid", "auto")
     samples = score_segmenter(segmenter, records, segmenter.task).result()["samples"]
     assert samples["accuracy"] > 0.85 and samples["macro_f1"] > 0.8  # card: 0.90 on all 19
 
 
-def test_gazecom_unet_by_name_from_the_command_line(
+def test_gazecom_hybrid_by_name_from_the_command_line(
     cli: Callable[..., CliResult], tmp_path: Path
 ) -> None:
     dataset = open_dataset(CONFIGS / "datasets" / "gazecom.yaml")

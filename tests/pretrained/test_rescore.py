@@ -52,9 +52,9 @@ def test_rescore_rewrites_the_card_and_keeps_the_weights(ludb_root: Path, tmp_pa
 
 
 def test_rescore_refuses_a_card_that_is_not_ecg_or_absent(tmp_path: Path) -> None:
-    _ship("hapt-unet", tmp_path)
-    with pytest.raises(ValueError, match=r"hapt-unet\.json: not an ECG delineation card"):
-        rescore("hapt-unet", None, tmp_path)
+    _ship("hapt-hybrid", tmp_path)
+    with pytest.raises(ValueError, match=r"hapt-hybrid\.json: not an ECG delineation card"):
+        rescore("hapt-hybrid", None, tmp_path)
     with pytest.raises(ValueError, match=r"nothing\.json: no card of a shipped model"):
         rescore("nothing", None, tmp_path)
 

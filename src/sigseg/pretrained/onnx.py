@@ -5,10 +5,9 @@ backend pays no export on first use.
     python -m sigseg.pretrained.onnx NAME ...   # some
     python -m sigseg.pretrained.onnx --missing  # those without their current export
 
-The small models' exports (the ECG models, ``gazecom-hybrid``) are committed. The HAPT
-U-Net's (``hapt-unet``: 8 MB, as large as its weights) is not: ``make setup`` (and so
-``make demo`` and ``make test``) builds it with ``--missing``, so it too is there before
-first use.
+Every shipped model's export is committed (each about 0.5 MB). ``make setup`` (and so
+``make demo`` and ``make test``) runs ``--missing``, so weights rebuilt without their export
+get one before first use.
 
 Each export is named by the hash of its checkpoint's bytes
 (:func:`~sigseg.inference.backends.onnx_beside`): a rebuilt checkpoint never runs an old
