@@ -28,7 +28,7 @@ def test_hapt_hybrid_by_name_on_test_volunteers() -> None:
     records = open_dataset(CONFIGS / "datasets" / "hapt.yaml").records("test")[:2]
     segmenter = load_segmenter("hapt-hybrid", "auto")
     samples = score_segmenter(segmenter, records, segmenter.task).result()["samples"]
-    assert samples["accuracy"] > 0.85 and samples["macro_f1"] > 0.8  # card: 0.90 on all 19
+    assert samples["accuracy"] > 0.85 and samples["macro_f1"] > 0.8  # card: 0.91 on all 19
 
 
 def test_gazecom_hybrid_by_name_from_the_command_line(

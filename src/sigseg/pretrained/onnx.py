@@ -3,11 +3,8 @@ backend pays no export on first use.
 
     python -m sigseg.pretrained.onnx            # every shipped model
     python -m sigseg.pretrained.onnx NAME ...   # some
-    python -m sigseg.pretrained.onnx --missing  # those without their current export
 
-Every shipped model's export is committed (each about 0.5 MB). ``make setup`` (and so
-``make demo`` and ``make test``) runs ``--missing``, so weights rebuilt without their export
-get one before first use.
+Every shipped model's export is committed (each about 0.5 MB).
 
 Each export is named by the hash of its checkpoint's bytes
 (:func:`~sigseg.inference.backends.onnx_beside`): a rebuilt checkpoint never runs an old
@@ -50,13 +47,8 @@ def export_shipped(name: str) -> Path:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="shipped models (default: all)")
-    parser.add_argument(
-        "--missing", action="store_true", help="only the models whose current export is absent"
-    )
     args = parser.parse_args(argv)
     for name in args.names or list_pretrained():
-        if args.missing and _current_export(name).is_file():
-            continue
         print(export_shipped(name))
 
 
