@@ -34,6 +34,10 @@ class TrainConfig:
     data's own (median) rate. They are cut into random crops of ``crop_seconds`` (an epoch
     draws ``crops_per_recording`` from each) and normalized per crop.
     ``loss`` weights named losses (``ce``, ``bce``, ``dice``, ``focal``).
+    ``oversample`` (metadata key -> value -> integer factor) draws that many crops per epoch
+    from each training record whose metadata has the value, e.g. LUDB's
+    ``{rhythms: {Atrial fibrillation: 4}}``
+    (:func:`sigseg.training.datamodule.oversampling_factors`).
     ``noise_data`` (an NSTDB folder) adds real ECG noise to half the ECG training crops, at
     0-24 dB, from the first half of each noise record only (the noise benchmark uses the
     second; :class:`sigseg.tasks.ecg.noise.NstdbNoise`).
@@ -55,6 +59,7 @@ class TrainConfig:
     bandpass: tuple[float, float] | None = None
     crop_seconds: float = 8.192
     crops_per_recording: int = 1
+    oversample: dict[str, dict[str, int]] = field(default_factory=dict)
     batch_size: int = 16
     epochs: int = 8
     max_minutes: float = 0.0
@@ -94,6 +99,12 @@ class TrainConfig:
             raise ValueError(f"sampling_rate must be > 0, got {self.sampling_rate}")
         if self.fs is not None and not self.fs > 0:
             raise ValueError(f"fs must be > 0, got {self.fs}")
+        for key, values in self.oversample.items():
+            factors = values.values() if isinstance(values, dict) else [None]
+            if not all(isinstance(f, int) and not isinstance(f, bool) and f >= 1 for f in factors):
+                raise ValueError(
+                    f"oversample: {key} needs a mapping of values to integer factors >= 1"
+                )
         if self.gaps not in (None, "background", "unlabelled"):
             raise ValueError(f"gaps must be background or unlabelled, got {self.gaps!r}")
         if self.bandpass is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +100,33 @@ class CropDataset(Dataset):
         x, y = crop(x, y, self.crop_length, rng)
         x = normalize_signal(x, self.normalize)
         return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y.astype(np.int64))
+
+
+def oversampling_factors(
+    records: Sequence[Record], oversample: Mapping[str, Mapping[str, int]]
+) -> list[int]:
+    """How many times each record enters an epoch: the largest factor of ``oversample``
+    (metadata key -> value -> integer factor >= 1, as :class:`~sigseg.training.config.TrainConfig`
+    checks) whose value the record's metadata holds (equal to it, or
+    among its items when the metadata is a list), else 1.
+
+    Rare conditions then weigh more without a new loss, e.g. ``{"rhythms": {"Atrial
+    fibrillation": 4}}`` shows the model four crops of each LUDB record in atrial fibrillation
+    per epoch, each drawn on its own. A key or value that no record has is an error: a typo
+    would otherwise train the plain recipe in silence."""
+    factors = [1] * len(records)
+    for key, values in oversample.items():
+        for value, factor in values.items():
+            hits = [i for i, r in enumerate(records) if _has_value(r.metadata.get(key), value)]
+            if not hits:
+                raise ValueError(f"oversample: no training record has {key}={value!r}")
+            for i in hits:
+                factors[i] = max(factors[i], factor)
+    return factors
+
+
+def _has_value(meta: object, value: str) -> bool:
+    return value in meta if isinstance(meta, list | tuple) else meta == value
 
 
 def default_augmentation(record: Record, rng: np.random.Generator) -> Record:
@@ -212,7 +239,8 @@ class EpochShuffle(Sampler[int]):
 class SegmentationDataModule(L.LightningDataModule):
     """Train crops and whole validation leads from records loaded by ``load``.
 
-    ``load(split)`` returns the records of ``"train"`` or ``"val"``."""
+    ``load(split)`` returns the records of ``"train"`` or ``"val"``; ``oversample`` repeats
+    training records by their metadata (:func:`oversampling_factors`)."""
 
     def __init__(
         self,
@@ -225,9 +253,10 @@ class SegmentationDataModule(L.LightningDataModule):
         num_workers: int = 0,
         task: Task = ECG_DELINEATION,
         crops_per_recording: int = 1,
+        oversample: Mapping[str, Mapping[str, int]] | None = None,
     ) -> None:
         super().__init__()
-        self.crops_per_recording = crops_per_recording
+        self.crops_per_recording, self.oversample = crops_per_recording, oversample or {}
         self.load, self.preprocessing, self.task = load, preprocessing, task
         self.crop_length, self.batch_size, self.seed = crop_length, batch_size, seed
         self.augment, self.num_workers = augment, num_workers
@@ -236,8 +265,11 @@ class SegmentationDataModule(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:
+            records = self.load("train")
+            leads = records_to_leads(records, self.preprocessing, self.task)
+            factors = oversampling_factors(records, self.oversample)
             self.train_set = CropDataset(
-                records_to_leads(self.load("train"), self.preprocessing, self.task),
+                [lead for lead, k in zip(leads, factors, strict=True) for _ in range(k)],
                 self.crop_length,
                 self.preprocessing.normalize,
                 self.seed,

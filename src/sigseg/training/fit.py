@@ -146,6 +146,7 @@ def train(
         num_workers=config.num_workers,
         task=label_set,
         crops_per_recording=config.crops_per_recording,
+        oversample=config.oversample,
     )
     task = SegmentationTask(
         config.model,
