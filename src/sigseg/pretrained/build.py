@@ -237,7 +237,8 @@ running at {card["preprocessing"].get("sampling_rate")} Hz with per-window
 - Unannotated samples (before a lead's first and after its last annotation) are ignored.
 - Recipe: {t.get("epochs")} epochs, batch {t.get("batch_size")}, random crops of
   {t.get("crop_seconds")} s, AdamW lr {t.get("lr")} ({t.get("schedule")}), loss {t.get("loss")},
-  augmentation {t.get("augment")}{_noise_note(t)}, seed {t.get("seed")}; best epoch
+  augmentation {t.get("augment")}{_noise_note(t)}{_oversample_note(t)}, seed {t.get("seed")};
+  best epoch
   {card["training"].get("epoch")}.
 - Command: `{card["training"]["command"]}`.
 
@@ -267,6 +268,16 @@ def _noise_note(train_config: dict[str, Any]) -> str:
         " with real NSTDB noise (first half of each noise record; the noise benchmark in "
         "`benchmarks/noise` uses the second) on half the crops at 0-24 dB"
     )
+
+
+def _oversample_note(train_config: dict[str, Any]) -> str:
+    """The recipe's oversampled records (``oversample``), when it had any."""
+    rules = [
+        f"{key} {value} x{factor}"
+        for key, values in (train_config.get("oversample") or {}).items()
+        for value, factor in values.items()
+    ]
+    return f", training records oversampled ({'; '.join(rules)})" if rules else ""
 
 
 def main() -> None:

@@ -38,9 +38,10 @@ class TrainConfig:
     from each training record whose metadata has the value, e.g. LUDB's
     ``{rhythms: {Atrial fibrillation: 4}}``
     (:func:`sigseg.training.datamodule.oversampling_factors`).
-    ``noise_data`` (an NSTDB folder) adds real ECG noise to half the ECG training crops, at
-    0-24 dB, from the first half of each noise record only (the noise benchmark uses the
-    second; :class:`sigseg.tasks.ecg.noise.NstdbNoise`).
+    ``noise_data`` (an NSTDB folder) adds real ECG noise to half the ECG training crops, at an
+    SNR drawn from ``noise_snr_db`` (nst's definition; default 0-24 dB), from the first half
+    of each noise record only (the noise benchmark uses the second;
+    :class:`sigseg.tasks.ecg.noise.NstdbNoise`).
     ``schedule`` is one of :data:`SCHEDULES`; ``patience`` > 0 stops training when the task's
     monitored score has not improved for that many epochs.
     ``max_minutes`` caps wall time (the comparison's equal-time budget); 0 = no cap.
@@ -69,6 +70,7 @@ class TrainConfig:
     loss: dict[str, float] = field(default_factory=lambda: {"ce": 1.0})
     augment: bool = True
     noise_data: str | None = None
+    noise_snr_db: tuple[float, float] = (0.0, 24.0)
     seed: int = 0
     patience: int = 0
     synthetic_train: int = 256
@@ -109,6 +111,10 @@ class TrainConfig:
             raise ValueError(f"gaps must be background or unlabelled, got {self.gaps!r}")
         if self.bandpass is not None:
             self.bandpass = (float(self.bandpass[0]), float(self.bandpass[1]))
+        low, high = self.noise_snr_db
+        if not low <= high:
+            raise ValueError(f"noise_snr_db must be low <= high (dB), got {low}, {high}")
+        self.noise_snr_db = (float(low), float(high))
 
     @property
     def reads_ecg(self) -> bool:
@@ -129,6 +135,7 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["bandpass"] = list(self.bandpass) if self.bandpass else None
+        d["noise_snr_db"] = list(self.noise_snr_db)
         return d
 
     @classmethod

@@ -159,9 +159,11 @@ def generic_augmentation(record: Record, rng: np.random.Generator) -> Record:
     return record
 
 
-def augmentation_for(task: Task, noise_data: str | None = None) -> Augment | None:
+def augmentation_for(
+    task: Task, noise_data: str | None = None, noise_snr_db: tuple[float, float] = (0.0, 24.0)
+) -> Augment | None:
     """The augmentation recipe a task names; for ECG with ``noise_data`` (an NSTDB folder),
-    followed by real noise (:class:`~sigseg.tasks.ecg.noise.NstdbNoise`)."""
+    followed by real noise at ``noise_snr_db`` (:class:`~sigseg.tasks.ecg.noise.NstdbNoise`)."""
     recipe = {"ecg": default_augmentation, "generic": generic_augmentation, "none": None}[
         task.augmentation
     ]
@@ -171,7 +173,7 @@ def augmentation_for(task: Task, noise_data: str | None = None) -> Augment | Non
         raise ValueError(f"noise_data adds ECG noise; task {task.name!r} is not ECG")
     from sigseg.tasks.ecg.noise import NstdbNoise
 
-    noise = NstdbNoise(noise_data)
+    noise = NstdbNoise(noise_data, snr_db=noise_snr_db)
 
     def with_noise(record: Record, rng: np.random.Generator) -> Record:
         return noise(default_augmentation(record, rng), rng)

@@ -142,7 +142,11 @@ def train(
         config.crop_length,
         config.batch_size,
         config.seed,
-        augment=augmentation_for(label_set, config.noise_data) if config.augment else None,
+        augment=(
+            augmentation_for(label_set, config.noise_data, config.noise_snr_db)
+            if config.augment
+            else None
+        ),
         num_workers=config.num_workers,
         task=label_set,
         crops_per_recording=config.crops_per_recording,

@@ -146,3 +146,31 @@ def test_training_noise_reads_the_training_half_at_the_drawn_snr(nstdb: Path) ->
     assert np.array_equal(noisy.labels, record.labels)
     untouched = NstdbNoise(nstdb, p=0.0)(record, np.random.default_rng(0))
     assert np.array_equal(untouched.signal, record.signal)
+
+
+def test_training_recipe_adds_noise_at_the_configured_snr_range(nstdb: Path) -> None:
+    """``noise_snr_db`` reaches the recipe: with the same draws, noise at 0 dB is 100 times
+    (40 dB) the amplitude of noise at 40 dB, and a crop left clean stays as the plain recipe
+    makes it."""
+    from sigseg.tasks import ECG_DELINEATION
+    from sigseg.training.config import TrainConfig
+    from sigseg.training.datamodule import augmentation_for, default_augmentation
+
+    fs, record = 125.0, beat_train(fs=125.0, leads=1)
+    labels = np.zeros((1, record.num_samples), dtype=np.int64)
+    for w in record.lead_waves(0):
+        if w.kind == "QRS":
+            labels[0, w.onset : w.offset + 1] = 2
+    record = Record(record.signal, fs, record.channels, labels=labels, waves=record.waves)
+    loud, quiet = (augmentation_for(ECG_DELINEATION, str(nstdb), (s, s)) for s in (0.0, 40.0))
+    ratios = []
+    for seed in range(8):
+        plain = default_augmentation(record, np.random.default_rng(seed)).signal
+        a, b = (f(record, np.random.default_rng(seed)).signal - plain for f in (loud, quiet))
+        if np.any(a):
+            ratios.append(np.sqrt(np.mean(a**2) / np.mean(b**2)))
+        else:
+            assert not np.any(b)
+    assert 0 < len(ratios) < 8 and np.allclose(ratios, 100.0, rtol=1e-3)
+    with pytest.raises(ValueError, match="noise_snr_db must be low <= high"):
+        TrainConfig(data="synthetic", noise_snr_db=(24.0, 6.0))
