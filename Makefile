@@ -53,9 +53,10 @@ test: setup $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 # Rebuild the shipped pretrained models from scratch (~10 + ~40 + ~10 + ~20 + ~20 min on 2
-# cores): the ECG models on the LUDB train split (the default ecg-hybrid-fast-ludb at 125 Hz,
-# the 250-Hz ecg-hybrid-ludb, and ecg-hybrid-fast-ludb-noise, the default's recipe with real
-# NSTDB noise from ../shared/data/nstdb), hapt-hybrid (human activity, HAPT) and gazecom-hybrid
+# cores): the ECG models on the LUDB train split (ecg-hybrid-fast-ludb at 125 Hz, the 250-Hz
+# ecg-hybrid-ludb, and the default ecg-hybrid-fast-ludb-noise, the first's recipe with real
+# NSTDB noise from ../shared/data/nstdb and its atrial fibrillation and flutter records drawn
+# 4x), hapt-hybrid (human activity, HAPT) and gazecom-hybrid
 # (eye movements, GazeCom), each with its field comparison's recipe (benchmarks/fields/), then
 # their ONNX exports (the default backend runs them).
 pretrained: $(STAMP)

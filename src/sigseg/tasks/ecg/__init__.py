@@ -45,7 +45,7 @@ ECG_DELINEATION = Task(
     tolerance_s=0.15,
     monitor="val_strict_f1",
     augmentation="ecg",
-    default_model="ecg-hybrid-fast-ludb",
+    default_model="ecg-hybrid-fast-ludb-noise",
     min_input_s=0.6,
     min_sampling_rate=50.0,
 )
