@@ -127,15 +127,21 @@ def test_gzipped_record_reads_the_same(nstdb: Path, tmp_path: Path) -> None:
     assert np.array_equal(packed.signal, plain.signal)
 
 
-def test_training_noise_reads_the_training_half_at_the_drawn_snr(nstdb: Path) -> None:
-    """NstdbNoise never holds benchmark noise, adds it at the SNR drawn (nst's terms, S from
-    the labelled QRS), keeps the labels, and with p=0 changes nothing."""
-    fs, record = 125.0, beat_train(fs=125.0, leads=2)
+def labelled_beat_train(leads: int) -> Record:
+    """:func:`beat_train` at 125 Hz with its first lead's QRS complexes as training labels (2),
+    what the training recipe sees."""
+    record = beat_train(fs=125.0, leads=leads)
     labels = np.zeros((1, record.num_samples), dtype=np.int64)
     for w in record.lead_waves(0):
         if w.kind == "QRS":
             labels[0, w.onset : w.offset + 1] = 2
-    record = Record(record.signal, fs, record.channels, labels=labels, waves=record.waves)
+    return Record(record.signal, record.fs, record.channels, labels=labels, waves=record.waves)
+
+
+def test_training_noise_reads_the_training_half_at_the_drawn_snr(nstdb: Path) -> None:
+    """NstdbNoise never holds benchmark noise, adds it at the SNR drawn (nst's terms, S from
+    the labelled QRS), keeps the labels, and with p=0 changes nothing."""
+    fs, record = 125.0, labelled_beat_train(leads=2)
     noise = NstdbNoise(nstdb, snr_db=(6.0, 6.0), p=1.0)
     assert all(n.metadata["start"] == 0 and n.num_samples == BENCHMARK_START for n in noise.noises)
     noisy = noise(record, np.random.default_rng(0))
@@ -156,12 +162,7 @@ def test_training_recipe_adds_noise_at_the_configured_snr_range(nstdb: Path) -> 
     from sigseg.training.config import TrainConfig
     from sigseg.training.datamodule import augmentation_for, default_augmentation
 
-    fs, record = 125.0, beat_train(fs=125.0, leads=1)
-    labels = np.zeros((1, record.num_samples), dtype=np.int64)
-    for w in record.lead_waves(0):
-        if w.kind == "QRS":
-            labels[0, w.onset : w.offset + 1] = 2
-    record = Record(record.signal, fs, record.channels, labels=labels, waves=record.waves)
+    record = labelled_beat_train(leads=1)
     loud, quiet = (augmentation_for(ECG_DELINEATION, str(nstdb), (s, s)) for s in (0.0, 40.0))
     ratios = []
     for seed in range(8):
