@@ -66,6 +66,14 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
     )
     missing = sigseg("train", "--config", tmp_path / "nope.yaml")
     assert missing.returncode == 2 and "nope.yaml: config file not found" in missing.stderr
+    typo = tmp_path / "typo"  # synthetic records carry no rhythm: refused before any output
+    unknown = sigseg(
+        "train", "--data", "synthetic", "--set", "oversample={rhythms: {AF: 4}}", "--out", typo
+    )
+    assert unknown.returncode == 2 and unknown.stderr.strip().splitlines() == [
+        "error: oversample: no training record has rhythms='AF'"
+    ]
+    assert not typo.exists()
 
 
 def test_readme_training_command_on_ludb(ludb_root: Path, tmp_path: Path) -> None:

@@ -162,6 +162,7 @@ def train(
         config.sampling_rate,
         label_set.to_dict(),
     )  # built before the run folder: a model option that does not fit writes nothing
+    datamodule.setup("fit")  # so does an `oversample` value no training record has
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
