@@ -16,12 +16,14 @@ ATRIAL = {"rhythms": {"Atrial fibrillation": 4, "Sinus bradycardia": 3}}
 
 
 @pytest.fixture(scope="module")
-def val_leads(ludb_root: Path) -> list[Record]:
+def val_records(ludb_root: Path) -> list[Record]:
     return load_ludb(ludb_root, split="val", mode="single")
 
 
-def test_ludb_records_enter_each_epoch_by_their_rhythms_factor(val_leads: list[Record]) -> None:
-    records = val_leads
+def test_ludb_records_enter_each_epoch_by_their_rhythms_factor(
+    val_records: list[Record],
+) -> None:
+    records = val_records
     factors = oversampling_factors(records, ATRIAL)
     by_id = {r.metadata["id"]: f for r, f in zip(records, factors, strict=True)}
     # ludb.csv: of the 20 validation records, 2 are in atrial fibrillation (51, 101) and 3 in
@@ -43,10 +45,9 @@ def test_ludb_records_enter_each_epoch_by_their_rhythms_factor(val_leads: list[R
     assert len(module.train_set) == len(records) + 12 * (2 * 3 + 3 * 2)  # 12 leads each
 
 
-def test_a_value_no_record_has_is_an_error(val_leads: list[Record]) -> None:
-    records = val_leads
+def test_a_value_no_record_has_is_an_error(val_records: list[Record]) -> None:
     with pytest.raises(ValueError, match=r"no training record has rhythms='Atrial fibrilation'"):
-        oversampling_factors(records, {"rhythms": {"Atrial fibrilation": 4}})
+        oversampling_factors(val_records, {"rhythms": {"Atrial fibrilation": 4}})
 
 
 @pytest.mark.parametrize("bad", [{"rhythms": {"x": 0}}, {"rhythms": {"x": 1.5}}, {"rhythms": 4}])

@@ -29,10 +29,11 @@ def export_shipped(name: str) -> Path:
     """Export the shipped model ``name`` beside its checkpoint; remove its older exports."""
     from sigseg.checkpoint import load_checkpoint
     from sigseg.export import export_onnx
-    from sigseg.inference.backends import check_onnx
+    from sigseg.inference.backends import check_onnx, onnx_beside
 
-    model, info = load_checkpoint(_folder() / f"{name}.safetensors")
-    target = _current_export(name)
+    weights = _folder() / f"{name}.safetensors"
+    model, info = load_checkpoint(weights)
+    target = onnx_beside(weights)
     export_onnx(model, target, preprocessing=info.preprocessing, name=name, task=info.task)
     worst = check_onnx(model, target)
     if worst > MAX_DIFFERENCE:
@@ -50,12 +51,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for name in args.names or list_pretrained():
         print(export_shipped(name))
-
-
-def _current_export(name: str) -> Path:
-    from sigseg.inference.backends import onnx_beside
-
-    return onnx_beside(_folder() / f"{name}.safetensors")
 
 
 if __name__ == "__main__":
